@@ -1,0 +1,1 @@
+"""Item pipelines: extraction, validation, dedup and storage of archived articles."""
