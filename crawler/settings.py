@@ -1,0 +1,55 @@
+"""Scrapy settings of the news archiver. Override any of them with `-s NAME=VALUE`."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    VERSION = version("newsarchive")
+except PackageNotFoundError:  # running from a checkout that was not installed
+    VERSION = "0.0.0"
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# An honest User-Agent: who we are and where to read about it.
+USER_AGENT = f"newsarchive/{VERSION} (news archiver; +https://github.com/newsarchive/newsarchive)"
+
+# Politeness: robots.txt, AutoThrottle, a few requests per site at a time.
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+DEPTH_LIMIT = 4
+
+# The pipelines, in the order items flow through them.
+ITEM_PIPELINES = {
+    "pipelines.extraction.ExtractionPipeline": 100,
+    "pipelines.validation.ValidationPipeline": 200,
+    "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.storage.StoragePipeline": 400,
+}
+LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
+LOG_LEVEL = "INFO"
+
+# The archive.
+ARCHIVE_DB = "archive.db"
+NEWSARCHIVE_SOURCES = "sources.toml"
+NEWSARCHIVE_MIN_WORDS = 60  # fewer words than this is a snippet or an index page
+NEWSARCHIVE_FOLLOW_DEPTH = 2  # link hops from a front page: front -> section -> article
+NEWSARCHIVE_BATCH_SIZE = 50  # articles per write transaction
+NEWSARCHIVE_FLUSH_SECONDS = 2.0  # ...or sooner, so a slow crawl still stores promptly
+
+FEED_EXPORT_ENCODING = "utf-8"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

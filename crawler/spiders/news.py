@@ -1,0 +1,218 @@
+"""The news spider: finds article pages through feeds, sitemaps, front pages and URL lists."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spiders import SitemapSpider
+from twisted.python.failure import Failure
+
+from crawler.errors import error_kind
+from crawler.feeds import NewsSitemap, parse_feed, sitemap_entry
+from crawler.items import PageItem
+from crawler.pagetype import is_article_page, is_followable
+from crawler.sources import (
+    Source,
+    SourcesError,
+    Target,
+    adhoc_source,
+    load_sources,
+    select_sources,
+    targets_of,
+)
+
+
+def _split(value: str | Iterable[str] | None) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return list(value)
+
+
+class NewsSpider(SitemapSpider):
+    """Crawls the sources of a sources file, or ad hoc feeds, sitemaps and URLs.
+
+    Spider arguments (`scrapy crawl news -a NAME=VALUE`): `sources_file` (default: the
+    NEWSARCHIVE_SOURCES setting), `source` (comma-separated names to crawl), or instead ad hoc
+    `feed`, `sitemap`, `frontpage` and `url` (comma-separated URLs). From Python, `sources`
+    (a list of Source) and `targets` (a list of Target) may be passed directly.
+    """
+
+    name = "news"
+    # Article pages are yielded as items; feeds, sitemaps and index pages are parsed for links.
+    sitemap_rules = [("", "parse_article")]
+    adhoc_kind: str | None = None  # set by the one-kind spiders below
+
+    def __init__(
+        self,
+        sources_file: str | None = None,
+        source: str | None = None,
+        feed: str | None = None,
+        sitemap: str | None = None,
+        frontpage: str | None = None,
+        url: str | None = None,
+        sources: list[Source] | None = None,
+        targets: list[Target] | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.sources_file = sources_file
+        self.source_names = _split(source)
+        adhoc = {"feed": feed, "sitemap": sitemap, "frontpage": frontpage, "url": url}
+        if self.adhoc_kind and kwargs.get("urls"):
+            adhoc[self.adhoc_kind] = kwargs["urls"]
+        self.sources: dict[str, Source] = {}
+        self.targets: list[Target] = []
+        if sources is not None:
+            self._add_sources(sources, targets)
+        for kind, value in adhoc.items():
+            for target_url in _split(value):
+                ad_source = adhoc_source(target_url)
+                self.sources.setdefault(ad_source.name, ad_source)
+                self.targets.append(Target(kind, target_url, ad_source.name))
+
+    def _add_sources(self, sources: list[Source], targets: list[Target] | None) -> None:
+        for item in sources:
+            self.sources[item.name] = item
+        if targets is None:
+            targets = [t for item in sources for t in targets_of(item)]
+        self.targets.extend(targets)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if not spider.targets:
+            # Loaded here, before OffsiteMiddleware reads allowed_domains.
+            path = spider.sources_file or crawler.settings.get("NEWSARCHIVE_SOURCES")
+            try:
+                sources = select_sources(load_sources(path), spider.source_names)
+            except SourcesError as error:
+                spider.logger.error("%s", error)
+                crawler.stats.set_value("newsarchive/config_error", str(error))
+            else:
+                spider._add_sources(sources, None)
+        return spider
+
+    @property
+    def allowed_domains(self) -> list[str]:  # read by Scrapy's OffsiteMiddleware
+        return sorted({d for s in self.sources.values() for d in s.allowed_domains})
+
+    async def start(self) -> AsyncIterator[Any]:
+        for target in self.targets:
+            yield self.request_for(target)
+
+    def request_for(self, target: Target) -> Request:
+        """The first request of a crawl target."""
+        callbacks = {
+            "feed": self.parse_feed,
+            "sitemap": self._parse_sitemap,
+            "frontpage": self.parse_page,
+            "url": self.parse_page,
+        }
+        hops = self.settings.getint("NEWSARCHIVE_FOLLOW_DEPTH") if target.kind == "frontpage" else 1
+        meta = {"source": target.source, "kind": target.kind, "hops_left": hops}
+        return Request(
+            target.url, callback=callbacks[target.kind], errback=self.on_error, meta=meta
+        )
+
+    # Discovery -----------------------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterable[Request]:
+        """Requests for the articles an RSS or Atom feed lists."""
+        entries = parse_feed(response.body)
+        if not entries:
+            self.logger.warning("Not a feed, or an empty one: %s", response.url)
+            self.crawler.stats.inc_value("newsarchive/empty_feeds")
+        for entry in entries:
+            hints = {"title": entry.title, "updated": entry.updated}
+            if entry.published:
+                hints.update(published=entry.published, published_source="feed")
+            yield self.article_request(response, entry.url, hints)
+
+    def _parse_sitemap(self, response: Response) -> Iterable[Request]:
+        # Scrapy's parser drops the Google News tags, so urlsets are read with NewsSitemap;
+        # robots.txt and sitemap indexes stay with SitemapSpider.
+        body = None if response.url.endswith("/robots.txt") else self._get_sitemap_body(response)
+        if body and NewsSitemap(body).type == "urlset":
+            for raw in self.sitemap_filter(NewsSitemap(body)):
+                entry = sitemap_entry(raw)
+                hints = {"title": entry.title, "updated": entry.updated}
+                if entry.published:
+                    hints.update(published=entry.published, published_source="sitemap")
+                yield self.article_request(response, entry.url, hints)
+            return
+        for request in super()._parse_sitemap(response):
+            yield request.replace(meta={**response.meta, **request.meta}, errback=self.on_error)
+
+    def parse_page(self, response: Response) -> Iterable[Any]:
+        """An article page becomes an item; an index page has its links followed.
+
+        A front page given as a target is always treated as an index page.
+        """
+        if not isinstance(response, TextResponse):
+            yield self.page_item(response)  # the pipelines count it as not HTML
+            return
+        if response.meta.get("kind") != "frontpage" and is_article_page(response):
+            yield self.page_item(response)
+            return
+        hops_left = response.meta.get("hops_left", 0)
+        if hops_left <= 0:
+            return
+        source = self.sources[response.meta["source"]]
+        extractor = LinkExtractor(allow_domains=source.allowed_domains, unique=True)
+        for link in extractor.extract_links(response):
+            if not is_followable(link.url):
+                continue
+            yield response.follow(
+                link.url,
+                callback=self.parse_page,
+                errback=self.on_error,
+                meta={"source": source.name, "kind": "page", "hops_left": hops_left - 1},
+            )
+
+    def article_request(self, response: Response, url: str, hints: dict) -> Request:
+        """A request for an article page linked from a feed or sitemap."""
+        hints = {k: v for k, v in hints.items() if v}
+        meta = {"source": response.meta["source"], "kind": "article", "hints": hints}
+        return response.follow(url, callback=self.parse_article, errback=self.on_error, meta=meta)
+
+    # Articles ------------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterable[PageItem]:
+        """A page a feed or sitemap says is an article: hand it to the pipelines."""
+        yield self.page_item(response)
+
+    def page_item(self, response: Response) -> PageItem:
+        """The item for a fetched page, with what the pipelines need to extract and store it."""
+        source = self.sources.get(response.meta.get("source", ""))
+        headers = response.headers
+        redirects = response.meta.get("redirect_urls") or [response.url]
+        return PageItem(
+            url=response.url,
+            source=source.name if source else "adhoc",
+            body=response.body,
+            encoding=getattr(response, "encoding", None),
+            status=response.status,
+            content_type=headers.get(b"Content-Type", b"").decode("latin-1"),
+            etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
+            last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            requested_url=redirects[0],
+            hints=dict(response.meta.get("hints") or {}),
+            drop_selectors=list(source.drop_selectors) if source else [],
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        """Count a failed request by kind and log one line; the crawl goes on."""
+        kind = error_kind(failure)
+        self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        self.logger.warning("%s: %s (%s)", kind, url, failure.getErrorMessage()[:200])

@@ -1,0 +1,181 @@
+"""The archive database: opening it, its schema and the migrations that build it.
+
+Everything that writes `archive.db` goes through `open_archive`, so every writer gets WAL mode,
+a busy timeout and an up-to-date schema.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("newsarchive")
+
+# Seconds a writer waits for another connection's lock before giving up.
+BUSY_TIMEOUT_MS = 30_000
+
+
+class ArchiveError(Exception):
+    """The archive file cannot be used: not a database, not ours, or not writable."""
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "started": str,
+            "ended": str,
+            "status": str,  # running, completed, interrupted, failed
+            "finish_reason": str,
+            "spider": str,
+            "targets": str,  # JSON list of {kind, url, source}
+            "pages_fetched": int,
+            "articles_new": int,
+            "articles_updated": int,
+            "articles_unchanged": int,
+            "pages_dropped": int,
+            "dropped": str,  # JSON {reason: count}
+            "errors": int,
+            "error_kinds": str,  # JSON {kind: count}
+            "pid": int,
+            "hostname": str,
+            "stats": str,  # JSON of Scrapy's stats at the end of the run
+        },
+        pk="id",
+    )
+    db["articles"].create(
+        {
+            "id": int,
+            "url": str,
+            "source": str,
+            "site_name": str,
+            "title": str,
+            "authors": str,  # JSON list
+            "published": str,
+            "published_source": str,
+            "modified": str,
+            "language": str,
+            "description": str,
+            "tags": str,  # JSON list
+            "categories": str,  # JSON list
+            "image": str,
+            "text": str,
+            "word_count": int,
+            "content_hash": str,
+            "simhash": str,
+            "fetched_url": str,
+            "first_seen": str,
+            "last_seen": str,
+            "last_changed": str,
+            "version": int,
+            "run_id": int,
+        },
+        pk="id",
+        not_null={"url", "text"},
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["published"])
+    db["articles"].create_index(["source", "published"])
+    db["articles"].create_index(["content_hash"])
+    db["articles"].enable_fts(
+        ["title", "text"], fts_version="FTS5", create_triggers=True, tokenize="porter"
+    )
+    # sqlite-utils' update trigger re-indexes on any update; re-crawls only touch last_seen,
+    # so re-index only when the indexed columns change.
+    db.execute("DROP TRIGGER articles_au")
+    db.execute(
+        """CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+          INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', old.rowid, old.title, old.text);
+          INSERT INTO articles_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+        END"""
+    )
+    # Every URL that led to an article (canonical, tracking variants, AMP, redirects), with the
+    # HTTP validators needed for conditional re-fetches.
+    db["article_urls"].create(
+        {
+            "url_key": str,  # pipelines.urls.url_key of the URL
+            "url": str,
+            "article_id": int,
+            "first_seen": str,
+            "last_seen": str,
+            "etag": str,
+            "last_modified": str,
+        },
+        pk="url_key",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_urls"].create_index(["article_id"])
+    db["article_versions"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "version": int,
+            "title": str,
+            "text": str,
+            "word_count": int,
+            "content_hash": str,
+            "first_seen": str,
+            "last_seen": str,
+            "run_id": int,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("run_id", "crawl_runs", "id")],
+    )
+    db["article_versions"].create_index(["article_id", "version"], unique=True)
+    # Raw HTML of the newest fetch of each article, zlib-compressed, for re-extraction.
+    db["article_html"].create(
+        {
+            "article_id": int,
+            "url": str,
+            "fetched_at": str,
+            "status": int,
+            "content_type": str,
+            "encoding": str,
+            "size": int,
+            "html": bytes,
+        },
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+
+
+def _check_is_archive(db: sqlite_utils.Database, path: str) -> None:
+    try:
+        tables = set(db.table_names())
+    except sqlite3.DatabaseError as error:
+        raise ArchiveError(f"{path} is not a SQLite database ({error})") from error
+    if tables and "articles" not in tables and "_sqlite_migrations" not in tables:
+        raise ArchiveError(f"{path} is a SQLite database but not a news archive")
+
+
+def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
+    """Open (creating if needed) the archive at `path`, in WAL mode with the schema applied."""
+    path = str(path)
+    if readonly:
+        if not Path(path).exists():
+            raise ArchiveError(f"{path} does not exist: run a crawl first")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        _check_is_archive(db, path)
+        return db
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    except sqlite3.OperationalError as error:
+        raise ArchiveError(f"cannot open {path}: {error}") from error
+    db = sqlite_utils.Database(conn)
+    _check_is_archive(db, path)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        migrations.apply(db)
+    except sqlite3.DatabaseError as error:
+        raise ArchiveError(f"cannot use {path} as an archive: {error}") from error
+    return db

@@ -1,0 +1,83 @@
+"""Storage pipeline: articles into the SQLite archive in batched transactions, and the
+crawl run's own row in `crawl_runs`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.spiders import Spider
+
+from crawler.items import ArticleItem
+from pipelines.archive import open_archive
+from pipelines.runs import ARTICLES_PREFIX, finish_run, start_run
+from pipelines.store import now_iso, store_article
+
+
+class StoragePipeline:
+    """Writes articles to the archive (setting ARCHIVE_DB) and records the run."""
+
+    def __init__(self, crawler: Crawler, path: str, batch_size: int, flush_seconds: float):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.path = path
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.buffer: list[ArticleItem] = []
+        self.last_flush = time.monotonic()
+        self.db = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        settings = crawler.settings
+        pipeline = cls(
+            crawler,
+            settings.get("ARCHIVE_DB"),
+            settings.getint("NEWSARCHIVE_BATCH_SIZE"),
+            settings.getfloat("NEWSARCHIVE_FLUSH_SECONDS"),
+        )
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.db = open_archive(self.path)
+        spider = self.crawler.spider
+        targets = [asdict(t) for t in getattr(spider, "targets", [])]
+        self.run_id = start_run(self.db, spider.name, targets)
+        self.stats.set_value("newsarchive/run_id", self.run_id)
+
+    def process_item(self, item: object) -> object:
+        if not isinstance(item, ArticleItem):
+            return item
+        self.buffer.append(item)
+        if (
+            len(self.buffer) >= self.batch_size
+            or time.monotonic() - self.last_flush >= self.flush_seconds
+        ):
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        """Write the buffered articles in one transaction."""
+        self.last_flush = time.monotonic()
+        if not self.buffer:
+            return
+        now = now_iso()
+        with self.db.atomic():
+            outcomes = [store_article(self.db, item, self.run_id, now) for item in self.buffer]
+        self.buffer.clear()
+        for outcome in outcomes:
+            self.stats.inc_value(ARTICLES_PREFIX + outcome)
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.db is None:
+            return
+        finish_run(self.db, self.run_id, self.stats.get_stats(), reason)
+        self.db.close()
+        self.db = None

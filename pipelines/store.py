@@ -1,0 +1,157 @@
+"""Writing one article into the archive: new, a new version of a stored one, or unchanged."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+from crawler.items import ArticleItem
+from pipelines.urls import url_key
+
+METADATA_COLUMNS = (
+    "title",
+    "authors",
+    "published",
+    "published_source",
+    "modified",
+    "site_name",
+    "description",
+    "language",
+    "tags",
+    "categories",
+    "image",
+)
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with seconds and a Z."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _metadata(item: ArticleItem) -> dict[str, Any]:
+    values = {name: getattr(item, name) for name in METADATA_COLUMNS}
+    for name in ("authors", "tags", "categories"):
+        values[name] = json.dumps(values[name] or [], ensure_ascii=False)
+    return values
+
+
+def find_article(db: sqlite_utils.Database, item: ArticleItem) -> dict | None:
+    """The stored article this item is a fetch of: by any of its URLs, else by the same text
+    on the same source."""
+    keys = {url_key(u) for u in (item.url, item.fetched_url, item.requested_url) if u}
+    marks = ", ".join("?" for _ in keys)
+    rows = db.query(
+        f"""select articles.* from article_urls join articles on articles.id = article_id
+            where url_key in ({marks}) limit 1""",
+        list(keys),
+    )
+    for row in rows:
+        return row
+    for row in db.query(
+        "select * from articles where source = ? and content_hash = ? limit 1",
+        [item.source, item.content_hash],
+    ):
+        return row
+    return None
+
+
+def store_article(
+    db: sqlite_utils.Database, item: ArticleItem, run_id: int | None, now: str
+) -> str:
+    """Store `item` and return what happened: "new", "updated" or "unchanged".
+
+    An updated article keeps its earlier text in `article_versions`. Call inside a transaction.
+    """
+    existing = find_article(db, item)
+    record = {
+        **_metadata(item),
+        "text": item.text,
+        "word_count": item.word_count,
+        "content_hash": item.content_hash,
+        "simhash": item.simhash,
+        "fetched_url": item.fetched_url,
+        "last_seen": now,
+    }
+    if existing is None:
+        outcome = "new"
+        record.update(
+            url=item.url,
+            source=item.source,
+            first_seen=now,
+            last_changed=now,
+            version=1,
+            run_id=run_id,
+        )
+        article_id = db["articles"].insert(record).last_pk
+    elif existing["content_hash"] == item.content_hash:
+        outcome = "unchanged"
+        article_id = existing["id"]
+        # Metadata may be corrected without a new version of the text.
+        changes = {k: v for k, v in record.items() if existing.get(k) != v and v is not None}
+        changes.pop("text", None)
+        db["articles"].update(article_id, changes)
+    else:
+        outcome = "updated"
+        article_id = existing["id"]
+        db["article_versions"].insert(
+            {
+                "article_id": article_id,
+                "version": existing["version"],
+                "title": existing["title"],
+                "text": existing["text"],
+                "word_count": existing["word_count"],
+                "content_hash": existing["content_hash"],
+                "first_seen": existing["last_changed"],
+                "last_seen": existing["last_seen"],
+                "run_id": existing["run_id"],
+            }
+        )
+        record.update(version=existing["version"] + 1, last_changed=now, run_id=run_id)
+        db["articles"].update(article_id, record)
+    _record_urls(db, item, article_id, now)
+    if outcome != "unchanged" or item.html:
+        _store_html(db, item, article_id)
+    return outcome
+
+
+def _record_urls(db: sqlite_utils.Database, item: ArticleItem, article_id: int, now: str) -> None:
+    urls = {item.url: (None, None), item.requested_url: (None, None)}
+    urls[item.fetched_url] = (item.etag, item.last_modified)
+    for url, (etag, last_modified) in urls.items():
+        if not url:
+            continue
+        db.execute(
+            """insert into article_urls (url_key, url, article_id, first_seen, last_seen,
+                   etag, last_modified)
+               values (?, ?, ?, ?, ?, ?, ?)
+               on conflict (url_key) do update set url = excluded.url,
+                   article_id = excluded.article_id, last_seen = excluded.last_seen,
+                   etag = coalesce(excluded.etag, etag),
+                   last_modified = coalesce(excluded.last_modified, last_modified)""",
+            [url_key(url), url, article_id, now, now, etag, last_modified],
+        )
+
+
+def _store_html(db: sqlite_utils.Database, item: ArticleItem, article_id: int) -> None:
+    db["article_html"].upsert(
+        {
+            "article_id": article_id,
+            "url": item.fetched_url,
+            "fetched_at": item.fetched_at,
+            "status": item.status,
+            "content_type": item.content_type,
+            "encoding": item.encoding,
+            "size": len(item.html),
+            "html": zlib.compress(item.html, 6),
+        },
+        pk="article_id",
+    )
+
+
+def read_html(compressed: bytes) -> bytes:
+    """The raw HTML stored in `article_html.html`."""
+    return zlib.decompress(compressed)
