@@ -40,6 +40,12 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DedupPipeline": 300,
     "pipelines.storage.StoragePipeline": 400,
 }
+# No consoles listening on local ports during a crawl.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+EXTENSIONS = {"crawler.progress.Progress": 500}
+NEWSARCHIVE_PROGRESS = False  # the CLI turns the live progress line on for terminals
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"
 

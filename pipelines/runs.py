@@ -88,7 +88,8 @@ def finish_run(
         "ended": now_iso(),
         "status": status,
         "finish_reason": reason,
-        "pages_fetched": stats.get("response_received_count", 0),
+        "pages_fetched": stats.get("response_received_count", 0)
+        - stats.get("robotstxt/response_count", 0),
         "articles_new": articles.get("new", 0),
         "articles_updated": articles.get("updated", 0),
         "articles_unchanged": articles.get("unchanged", 0),

@@ -90,8 +90,11 @@ def store_article(
     elif existing["content_hash"] == item.content_hash:
         outcome = "unchanged"
         article_id = existing["id"]
-        # Metadata may be corrected without a new version of the text.
-        changes = {k: v for k, v in record.items() if existing.get(k) != v and v is not None}
+        # Metadata may be corrected without a new version of the text; a value that went
+        # missing on this fetch does not erase the stored one.
+        changes = {
+            k: v for k, v in record.items() if existing.get(k) != v and v not in (None, "", "[]")
+        }
         changes.pop("text", None)
         db["articles"].update(article_id, changes)
     else:
