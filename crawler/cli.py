@@ -17,7 +17,9 @@ from crawler.sources import (
     load_sources,
     select_sources,
 )
+from pipelines import lock
 from pipelines.archive import ArchiveError, open_archive
+from pipelines.lock import ArchiveBusy
 
 DEFAULT_DB = "archive.db"
 DEFAULT_SOURCES = "sources.toml"
@@ -34,10 +36,12 @@ def _setting_pairs(values: tuple[str, ...]) -> dict[str, str]:
     return settings
 
 
-def _check_archive(db_path: str) -> None:
+def _lock_archive(db_path: str, what: str) -> None:
+    """Take the archive's write lock and check it is usable, or exit with a one-line error."""
     try:
+        lock.acquire(db_path, what)
         open_archive(db_path).close()
-    except ArchiveError as error:
+    except (ArchiveBusy, ArchiveError) as error:
         raise click.ClickException(str(error)) from error
 
 
@@ -124,7 +128,7 @@ def crawl(
         except SourcesError as error:
             raise click.ClickException(str(error)) from error
         targets = None
-    _check_archive(db_path)
+    _lock_archive(db_path, "crawl")
     progress = sys.stderr.isatty() and not quiet and not log_level
     overrides["LOG_LEVEL"] = (log_level or ("ERROR" if quiet or progress else "WARNING")).upper()
     overrides["NEWSARCHIVE_PROGRESS"] = progress

@@ -179,3 +179,17 @@ def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Da
     except sqlite3.DatabaseError as error:
         raise ArchiveError(f"cannot use {path} as an archive: {error}") from error
     return db
+
+
+@migrations()
+def m002_similar_articles(db: sqlite_utils.Database) -> None:
+    # Near-duplicate stories (the same wire copy on several sites), linked both ways.
+    db["similar_articles"].create(
+        {"article_id": int, "similar_id": int, "distance": int},
+        pk=("article_id", "similar_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("similar_id", "articles", "id")],
+    )
+    db["similar_articles"].create_index(["similar_id"])
+    # Counts by source ({source: {pages, new, updated, unchanged, dropped, errors}}).
+    db["crawl_runs"].add_column("per_source", str)
+    db["articles"].create_index(["first_seen"])

@@ -51,6 +51,6 @@ class DedupPipeline:
         item.simhash = simhash(item.text)
         key = (url_key(item.fetched_url), item.content_hash)
         if key in self.seen:
-            drop(self.stats, "duplicate", item.fetched_url)
+            drop(self.stats, "duplicate", item)
         self.seen.add(key)
         return item

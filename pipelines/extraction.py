@@ -69,10 +69,10 @@ class ExtractionPipeline:
         if not isinstance(item, PageItem):
             return item
         if not is_html(item.content_type, item.body):
-            drop(self.stats, "not_html", item.url)
+            drop(self.stats, "not_html", item)
         extracted = extract_article(
             item.body, item.url, drop_selectors=item.drop_selectors, hints=item.hints
         )
         if extracted is None:
-            drop(self.stats, "no_text", item.url)
+            drop(self.stats, "no_text", item)
         return article_from_page(item, extracted)

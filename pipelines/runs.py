@@ -15,36 +15,20 @@ from pipelines.store import now_iso
 
 ERRORS_PREFIX = "newsarchive/errors/"
 ARTICLES_PREFIX = "newsarchive/articles/"
+SOURCES_PREFIX = "newsarchive/source/"  # then <source>/<what>: pages, new, updated, errors...
 # Scrapy's reasons for closing a spider that mean the run did what it was asked.
 COMPLETED_REASONS = {"finished", "closespider_pagecount", "closespider_itemcount"}
 COMPLETED_REASONS |= {"closespider_timeout", "closespider_errorcount"}
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def mark_stale_runs(db: sqlite_utils.Database) -> int:
-    """Mark runs left "running" by a process that is gone (killed) as interrupted."""
-    host = socket.gethostname()
-    stale = [
-        row["id"]
-        for row in db.query("select id, pid, hostname from crawl_runs where status = 'running'")
-        if row["hostname"] == host and not _pid_alive(row["pid"])
-    ]
-    for run_id in stale:
-        db["crawl_runs"].update(
-            run_id, {"status": "interrupted", "finish_reason": "killed", "ended": None}
-        )
-    return len(stale)
+    """Mark runs left "running" by a killed process as interrupted. Call with the archive's
+    write lock held: then no other run can really be running."""
+    cursor = db.execute(
+        "update crawl_runs set status = 'interrupted', finish_reason = 'killed' "
+        "where status = 'running'"
+    )
+    return cursor.rowcount
 
 
 def start_run(db: sqlite_utils.Database, spider: str, targets: list[dict[str, str]]) -> int:
@@ -69,6 +53,15 @@ def start_run(db: sqlite_utils.Database, spider: str, targets: list[dict[str, st
 
 def _counts(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
     return {k[len(prefix) :]: v for k, v in sorted(stats.items()) if k.startswith(prefix)}
+
+
+def per_source(stats: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    """Counts by source from stats keys like newsarchive/source/<name>/<what>."""
+    counts: dict[str, dict[str, int]] = {}
+    for key, value in _counts(stats, SOURCES_PREFIX).items():
+        name, _, what = key.rpartition("/")
+        counts.setdefault(name, {})[what] = value
+    return counts
 
 
 def finish_run(
@@ -97,6 +90,7 @@ def finish_run(
         "dropped": json.dumps(dropped),
         "errors": sum(errors.values()),
         "error_kinds": json.dumps(errors),
+        "per_source": json.dumps(per_source(stats)),
         "stats": json.dumps(stats, default=str, sort_keys=True),
     }
     with db.atomic():

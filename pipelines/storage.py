@@ -3,17 +3,23 @@ crawl run's own row in `crawl_runs`."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem
+from pipelines import lock
 from pipelines.archive import open_archive
-from pipelines.runs import ARTICLES_PREFIX, finish_run, start_run
+from pipelines.drops import DROPPED_PREFIX, drop
+from pipelines.runs import ARTICLES_PREFIX, SOURCES_PREFIX, finish_run, start_run
 from pipelines.store import now_iso, store_article
+
+logger = logging.getLogger(__name__)
 
 
 class StoragePipeline:
@@ -29,6 +35,7 @@ class StoragePipeline:
         self.last_flush = time.monotonic()
         self.db = None
         self.run_id: int | None = None
+        self.failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -43,6 +50,7 @@ class StoragePipeline:
         return pipeline
 
     def open_spider(self) -> None:
+        lock.acquire(self.path)  # raises ArchiveBusy while another crawl writes this archive
         self.db = open_archive(self.path)
         spider = self.crawler.spider
         targets = [asdict(t) for t in getattr(spider, "targets", [])]
@@ -52,6 +60,8 @@ class StoragePipeline:
     def process_item(self, item: object) -> object:
         if not isinstance(item, ArticleItem):
             return item
+        if self.failed:
+            drop(self.stats, "storage_error", item)
         self.buffer.append(item)
         if (
             len(self.buffer) >= self.batch_size
@@ -66,11 +76,28 @@ class StoragePipeline:
         if not self.buffer:
             return
         now = now_iso()
-        with self.db.atomic():
-            outcomes = [store_article(self.db, item, self.run_id, now) for item in self.buffer]
-        self.buffer.clear()
-        for outcome in outcomes:
+        try:
+            with self.db.atomic():
+                outcomes = [store_article(self.db, item, self.run_id, now) for item in self.buffer]
+        except Exception as error:  # noqa: BLE001 - any failed write stops the run loudly
+            self.stop_on_error(error)
+            return
+        for item, outcome in zip(self.buffer, outcomes, strict=True):
             self.stats.inc_value(ARTICLES_PREFIX + outcome)
+            self.stats.inc_value(f"{SOURCES_PREFIX}{item.source}/{outcome}")
+        self.buffer.clear()
+
+    def stop_on_error(self, error: Exception) -> None:
+        """A write failed (disk full, read-only file, corrupt database): the transaction was
+        rolled back, so stop the crawl and say so rather than drop articles silently."""
+        lost = len(self.buffer)
+        self.buffer.clear()
+        self.failed = True
+        message = f"cannot write to {self.path}: {error}"
+        logger.error("%s; stopping the crawl (%d articles not stored)", message, lost)
+        self.stats.set_value("newsarchive/storage_error", message)
+        self.stats.inc_value(DROPPED_PREFIX + "storage_error", lost)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
 
     def close_spider(self) -> None:
         self.flush()
@@ -78,6 +105,10 @@ class StoragePipeline:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.db is None:
             return
-        finish_run(self.db, self.run_id, self.stats.get_stats(), reason)
+        try:
+            finish_run(self.db, self.run_id, self.stats.get_stats(), reason)
+        except Exception as error:  # noqa: BLE001 - the run row stays "running"; next run fixes it
+            logger.error("cannot record the end of run %s in %s: %s", self.run_id, self.path, error)
         self.db.close()
         self.db = None
+        lock.release(self.path)

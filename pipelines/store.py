@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
 from crawler.items import ArticleItem
 from pipelines.urls import url_key
+
+# Near-duplicates: SimHash bits that may differ, and how far apart in time copies appear.
+# Unrelated articles differ in 16+ of 64 bits; a copy with an extra or missing paragraph in 2-9.
+SIMILAR_MAX_DISTANCE = 6
+SIMILAR_WINDOW = timedelta(days=3)
+SIMILAR_MIN_WORDS = 80
 
 METADATA_COLUMNS = (
     "title",
@@ -118,7 +124,50 @@ def store_article(
     _record_urls(db, item, article_id, now)
     if outcome != "unchanged" or item.html:
         _store_html(db, item, article_id)
+    if outcome != "unchanged":
+        link_similar(db, article_id, item, now)
     return outcome
+
+
+def _day(value: str) -> datetime:
+    day = datetime.fromisoformat(value[:10])
+    return day.replace(tzinfo=UTC)
+
+
+def link_similar(db: sqlite_utils.Database, article_id: int, item: ArticleItem, now: str) -> int:
+    """Link the article to near-duplicates from other sources (the same wire story), found by
+    SimHash distance among articles published within a few days of it; return the links made.
+    """
+    if not item.simhash or item.word_count < SIMILAR_MIN_WORDS:
+        return 0
+    day = _day(item.published or now)
+    low = (day - SIMILAR_WINDOW).isoformat()[:10]
+    high = (day + SIMILAR_WINDOW + timedelta(days=1)).isoformat()[:10]
+    own = int(item.simhash, 16)
+    rows = db.execute(
+        """select id, simhash from articles
+           where (published between :low and :high
+                  or (published is null and first_seen between :low and :high))
+             and source != :source and id != :id and word_count >= :words""",
+        {
+            "low": low,
+            "high": high,
+            "source": item.source,
+            "id": article_id,
+            "words": SIMILAR_MIN_WORDS,
+        },
+    ).fetchall()
+    links = []
+    for other_id, other_hash in rows:
+        distance = (own ^ int(other_hash, 16)).bit_count() if other_hash else 64
+        if distance <= SIMILAR_MAX_DISTANCE:
+            links += [(article_id, other_id, distance), (other_id, article_id, distance)]
+    db.conn.executemany(
+        "insert or replace into similar_articles (article_id, similar_id, distance) values "
+        "(?, ?, ?)",
+        links,
+    )
+    return len(links) // 2
 
 
 def _record_urls(db: sqlite_utils.Database, item: ArticleItem, article_id: int, now: str) -> None:

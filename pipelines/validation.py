@@ -32,9 +32,9 @@ class ValidationPipeline:
         if not isinstance(item, ArticleItem):
             return item
         if item.word_count < self.min_words:
-            drop(self.stats, "too_short", item.url)
+            drop(self.stats, "too_short", item)
         if item.title and ERROR_TITLE.search(item.title) and item.word_count < 300:
-            drop(self.stats, "error_page", item.url)
+            drop(self.stats, "error_page", item)
         if (item.page_type or "").lower() in NON_ARTICLE_TYPES:
-            drop(self.stats, "not_article", item.url)
+            drop(self.stats, "not_article", item)
         return item

@@ -192,6 +192,7 @@ class NewsSpider(SitemapSpider):
     def page_item(self, response: Response) -> PageItem:
         """The item for a fetched page, with what the pipelines need to extract and store it."""
         source = self.sources.get(response.meta.get("source", ""))
+        self.crawler.stats.inc_value(f"newsarchive/source/{response.meta.get('source')}/pages")
         headers = response.headers
         redirects = response.meta.get("redirect_urls") or [response.url]
         return PageItem(
@@ -214,5 +215,8 @@ class NewsSpider(SitemapSpider):
         kind = error_kind(failure)
         self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
         request = getattr(failure, "request", None)
+        if request is not None:
+            source = request.meta.get("source")
+            self.crawler.stats.inc_value(f"newsarchive/source/{source}/errors")
         url = request.url if request is not None else "?"
         self.logger.warning("%s: %s (%s)", kind, url, failure.getErrorMessage()[:200])
