@@ -187,3 +187,95 @@ def extract(target, url, as_json) -> None:
     if not path.is_file():
         raise click.ClickException(f"{target}: no such file, directory or URL")
     click.echo(_extract_one(path.read_bytes(), url, as_json))
+
+
+def _read_archive(db_path: str):
+    try:
+        return open_archive(db_path, readonly=True)
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--runs", default=10, show_default=True, help="How many recent runs to show.")
+@click.option(
+    "--silent-after",
+    default=3,
+    show_default=True,
+    help="Flag sources with nothing new in this many of their last runs.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats(db_path, runs, silent_after, as_json) -> None:
+    """Show the archive at a glance: articles per source, recent runs, silent sources."""
+    from crawler.report import archive_stats, format_stats
+
+    db = _read_archive(db_path)
+    try:
+        result = archive_stats(db, runs=runs, silent_after=silent_after)
+    finally:
+        db.close()
+    click.echo(json.dumps(result, indent=2) if as_json else format_stats(result))
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--source", help="Only the articles of this source.")
+@click.option("--since", help="Only articles first archived on or after this date (ISO).")
+@click.option(
+    "--sources",
+    "sources_path",
+    default=DEFAULT_SOURCES,
+    show_default=True,
+    help="Sources file, for the sources' drop_selectors (optional).",
+)
+def reextract(db_path, source, since, sources_path) -> None:
+    """Re-run extraction over the stored raw HTML and update articles whose text or metadata
+    changed, without fetching anything."""
+    from pipelines.reextract import reextract as reextract_archive
+
+    selectors = {}
+    if Path(sources_path).exists():
+        try:
+            selectors = {s.name: s.drop_selectors for s in load_sources(sources_path)}
+        except SourcesError as error:
+            raise click.ClickException(str(error)) from error
+    _lock_archive(db_path, "reextract")
+    db = open_archive(db_path)
+    try:
+        counts = reextract_archive(db, source=source, since=since, drop_selectors=selectors)
+    finally:
+        db.close()
+    total = sum(counts.values())
+    summary = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.most_common())
+    click.echo(f"Re-extracted {total} articles: {summary or 'nothing to do'}")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.option("--every", help="Run a crawl this often: 15m, 1h, 1d...")
+@click.option("--cron", help='Run a crawl on this cron schedule, e.g. "*/30 * * * *".')
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--no-run-now", is_flag=True, help="Wait for the first scheduled time.")
+@click.argument("crawl_args", nargs=-1, type=click.UNPROCESSED)
+def schedule(every, cron, db_path, no_run_now, crawl_args) -> None:
+    """Run `newsarchive crawl` on a schedule, forever, one run at a time.
+
+    Arguments after the options go to each crawl, e.g.
+    `newsarchive schedule --every 30m -- --sources my.toml -s DOWNLOAD_DELAY=1`.
+    """
+    import logging
+
+    from crawler.schedule import CrawlScheduler, make_trigger
+
+    try:
+        trigger = make_trigger(every, cron)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--every/--cron") from error
+    try:
+        lock.acquire(f"{db_path}.scheduler", "scheduler")
+    except ArchiveBusy as error:
+        raise click.ClickException(f"another scheduler runs on {db_path}: {error}") from error
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s schedule: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    click.echo(f"Crawling into {db_path} on {trigger}; Ctrl-C stops.")
+    CrawlScheduler(trigger, ["--db", db_path, *crawl_args], run_now=not no_run_now).run_forever()

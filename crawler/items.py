@@ -57,3 +57,12 @@ class ArticleItem:
     etag: str | None = None
     last_modified: str | None = None
     html: bytes = field(default=b"", repr=False)
+
+
+@dataclass
+class NotModifiedItem:
+    """An archived article the server says has not changed since we fetched it (HTTP 304)."""
+
+    url: str
+    source: str
+    fetched_at: str = ""

@@ -33,6 +33,11 @@ REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 DEPTH_LIMIT = 4
 
+DOWNLOADER_MIDDLEWARES = {
+    # After OffsiteMiddleware (50), before RobotsTxtMiddleware (100).
+    "crawler.middlewares.IncrementalMiddleware": 60,
+}
+
 # The pipelines, in the order items flow through them.
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
@@ -54,6 +59,9 @@ ARCHIVE_DB = "archive.db"
 NEWSARCHIVE_SOURCES = "sources.toml"
 NEWSARCHIVE_MIN_WORDS = 60  # fewer words than this is a snippet or an index page
 NEWSARCHIVE_FOLLOW_DEPTH = 2  # link hops from a front page: front -> section -> article
+NEWSARCHIVE_INCREMENTAL = True  # skip archived article URLs unless they changed
+NEWSARCHIVE_RECHECK_AFTER = 0  # seconds before archived articles are re-checked (0: only
+# when a feed or sitemap says they changed); sources may set their own recheck_after
 NEWSARCHIVE_BATCH_SIZE = 50  # articles per write transaction
 NEWSARCHIVE_FLUSH_SECONDS = 2.0  # ...or sooner, so a slow crawl still stores promptly
 

@@ -12,12 +12,12 @@ from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, NotModifiedItem
 from pipelines import lock
 from pipelines.archive import open_archive
 from pipelines.drops import DROPPED_PREFIX, drop
 from pipelines.runs import ARTICLES_PREFIX, SOURCES_PREFIX, finish_run, start_run
-from pipelines.store import now_iso, store_article
+from pipelines.store import mark_seen, now_iso, store_article
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,9 @@ class StoragePipeline:
         self.stats.set_value("newsarchive/run_id", self.run_id)
 
     def process_item(self, item: object) -> object:
+        if isinstance(item, NotModifiedItem):
+            self.buffer.append(item)
+            return item
         if not isinstance(item, ArticleItem):
             return item
         if self.failed:
@@ -78,7 +81,7 @@ class StoragePipeline:
         now = now_iso()
         try:
             with self.db.atomic():
-                outcomes = [store_article(self.db, item, self.run_id, now) for item in self.buffer]
+                outcomes = [self.store(item, now) for item in self.buffer]
         except Exception as error:  # noqa: BLE001 - any failed write stops the run loudly
             self.stop_on_error(error)
             return
@@ -86,6 +89,11 @@ class StoragePipeline:
             self.stats.inc_value(ARTICLES_PREFIX + outcome)
             self.stats.inc_value(f"{SOURCES_PREFIX}{item.source}/{outcome}")
         self.buffer.clear()
+
+    def store(self, item: ArticleItem | NotModifiedItem, now: str) -> str:
+        if isinstance(item, NotModifiedItem):
+            return mark_seen(self.db, item.url, now)
+        return store_article(self.db, item, self.run_id, now)
 
     def stop_on_error(self, error: Exception) -> None:
         """A write failed (disk full, read-only file, corrupt database): the transaction was

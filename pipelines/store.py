@@ -170,6 +170,18 @@ def link_similar(db: sqlite_utils.Database, article_id: int, item: ArticleItem, 
     return len(links) // 2
 
 
+def mark_seen(db: sqlite_utils.Database, url: str, now: str) -> str:
+    """Record that an archived article was seen unchanged (a 304) at `now`; "unchanged"."""
+    key = url_key(url)
+    db.execute("update article_urls set last_seen = ? where url_key = ?", [now, key])
+    db.execute(
+        "update articles set last_seen = ? where id = "
+        "(select article_id from article_urls where url_key = ?)",
+        [now, key],
+    )
+    return "unchanged"
+
+
 def _record_urls(db: sqlite_utils.Database, item: ArticleItem, article_id: int, now: str) -> None:
     urls = {item.url: (None, None), item.requested_url: (None, None)}
     urls[item.fetched_url] = (item.etag, item.last_modified)

@@ -8,6 +8,7 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
@@ -15,7 +16,7 @@ from twisted.python.failure import Failure
 
 from crawler.errors import error_kind
 from crawler.feeds import NewsSitemap, parse_feed, sitemap_entry
-from crawler.items import PageItem
+from crawler.items import NotModifiedItem, PageItem
 from crawler.pagetype import is_article_page, is_followable
 from crawler.sources import (
     Source,
@@ -26,6 +27,10 @@ from crawler.sources import (
     select_sources,
     targets_of,
 )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _split(value: str | Iterable[str] | None) -> list[str]:
@@ -159,6 +164,9 @@ class NewsSpider(SitemapSpider):
         if not isinstance(response, TextResponse):
             yield self.page_item(response)  # the pipelines count it as not HTML
             return
+        if response.status == 304:
+            yield self.not_modified(response)
+            return
         if response.meta.get("kind") != "frontpage" and is_article_page(response):
             yield self.page_item(response)
             return
@@ -185,12 +193,20 @@ class NewsSpider(SitemapSpider):
 
     # Articles ------------------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterable[PageItem]:
+    def parse_article(self, response: Response) -> Iterable[PageItem | NotModifiedItem]:
         """A page a feed or sitemap says is an article: hand it to the pipelines."""
         yield self.page_item(response)
 
-    def page_item(self, response: Response) -> PageItem:
+    def not_modified(self, response: Response) -> NotModifiedItem:
+        """The item for an archived article the server says is unchanged (HTTP 304)."""
+        return NotModifiedItem(
+            url=response.url, source=response.meta.get("source", "adhoc"), fetched_at=_now()
+        )
+
+    def page_item(self, response: Response) -> PageItem | NotModifiedItem:
         """The item for a fetched page, with what the pipelines need to extract and store it."""
+        if response.status == 304:
+            return self.not_modified(response)
         source = self.sources.get(response.meta.get("source", ""))
         self.crawler.stats.inc_value(f"newsarchive/source/{response.meta.get('source')}/pages")
         headers = response.headers
@@ -204,7 +220,7 @@ class NewsSpider(SitemapSpider):
             content_type=headers.get(b"Content-Type", b"").decode("latin-1"),
             etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
-            fetched_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            fetched_at=_now(),
             requested_url=redirects[0],
             hints=dict(response.meta.get("hints") or {}),
             drop_selectors=list(source.drop_selectors) if source else [],
@@ -212,6 +228,8 @@ class NewsSpider(SitemapSpider):
 
     def on_error(self, failure: Failure) -> None:
         """Count a failed request by kind and log one line; the crawl goes on."""
+        if failure.check(IgnoreRequest):  # skipped on purpose (archived, offsite, robots.txt)
+            return
         kind = error_kind(failure)
         self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
         request = getattr(failure, "request", None)

@@ -1,0 +1,5 @@
+"""`python -m crawler` is `newsarchive`."""
+
+from crawler.cli import cli
+
+cli()

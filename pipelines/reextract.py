@@ -1,0 +1,92 @@
+"""Re-running extraction over the raw HTML kept in the archive, without fetching anything."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+import sqlite_utils
+
+from crawler.items import PageItem
+from pipelines.dedup import content_hash, simhash
+from pipelines.extract import extract_article
+from pipelines.extraction import article_from_page
+from pipelines.store import METADATA_COLUMNS, now_iso, read_html
+
+SELECT = """select a.id, a.url, a.source, a.published, a.published_source, h.url as fetched_url,
+       h.html, h.encoding, h.content_type, h.fetched_at
+from articles a join article_html h on h.article_id = a.id"""
+
+
+def stored_pages(
+    db: sqlite_utils.Database, source: str | None = None, since: str | None = None
+) -> Iterator[dict]:
+    """The archived articles with their raw HTML, optionally of one source or first seen since
+    a date."""
+    where, params = [], []
+    if source:
+        where.append("a.source = ?")
+        params.append(source)
+    if since:
+        where.append("a.first_seen >= ?")
+        params.append(since)
+    sql = SELECT + (" where " + " and ".join(where) if where else "") + " order by a.id"
+    yield from db.query(sql, params)
+
+
+def reextract_row(row: Mapping, drop_selectors: Sequence[str] = ()) -> dict | None:
+    """The columns extraction now gives for one stored page, or None if it finds no text."""
+    html = read_html(row["html"])
+    # A date the feed or sitemap gave at crawl time stays a hint for the page.
+    hints = {}
+    if row["published_source"] in ("feed", "sitemap"):
+        hints = {"published": row["published"], "published_source": row["published_source"]}
+    extracted = extract_article(
+        html, row["fetched_url"], drop_selectors=drop_selectors, hints=hints
+    )
+    if extracted is None:
+        return None
+    page = PageItem(url=row["fetched_url"], source=row["source"], body=html)
+    item = article_from_page(page, extracted)
+    columns = {name: getattr(item, name) for name in METADATA_COLUMNS}
+    for name in ("authors", "tags", "categories"):
+        columns[name] = json.dumps(columns[name] or [], ensure_ascii=False)
+    columns.update(
+        text=item.text,
+        word_count=item.word_count,
+        content_hash=content_hash(item.text),
+        simhash=simhash(item.text),
+    )
+    return columns
+
+
+def reextract(
+    db: sqlite_utils.Database,
+    *,
+    source: str | None = None,
+    since: str | None = None,
+    drop_selectors: Mapping[str, Sequence[str]] | None = None,
+    progress: Callable[[Counter], None] | None = None,
+) -> Counter:
+    """Re-extract stored pages and update the articles whose text or metadata changed, in place
+    (the page is the same, so no new version is recorded). Returns counts by outcome."""
+    counts: Counter = Counter()
+    for row in stored_pages(db, source, since):
+        selectors = (drop_selectors or {}).get(row["source"], ())
+        columns = reextract_row(row, selectors)
+        if columns is None:
+            counts["no_text"] += 1  # keep what was extracted before
+            continue
+        current = db["articles"].get(row["id"])
+        changes = {k: v for k, v in columns.items() if current.get(k) != v}
+        if changes:
+            changes["last_changed"] = now_iso() if "text" in changes else current["last_changed"]
+            with db.atomic():
+                db["articles"].update(row["id"], changes)
+            counts["text_changed" if "text" in changes else "metadata_changed"] += 1
+        else:
+            counts["unchanged"] += 1
+        if progress:
+            progress(counts)
+    return counts
