@@ -14,7 +14,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
     args = parser.parse_args(argv)
-    with serve_demo_site(args.host, args.port) as server:
+    try:
+        server = serve_demo_site(args.host, args.port)
+    except OSError as error:
+        parser.exit(1, f"cannot listen on {args.host}:{args.port}: {error.strerror}\n")
+    with server:
         print(f"Demo news sites at {server.url}/ (Ctrl-C to stop)\n")
         print(server.sources_toml(), flush=True)
         try:

@@ -23,6 +23,7 @@ STYLE = """body{font-family:Georgia,serif;margin:0;color:#222}
 .td-pb-row{display:flex;gap:32px}.td-pb-span8{flex:2}.td-pb-span4{flex:1}
 .sf-menu li,.top-header-menu li,.td-tags li{display:inline;margin-right:12px}
 .td-header-menu-wrap-full{background:#111}.sf-menu a{color:#fff}
+.td-tagline-text{display:block;font-size:14px}.td-module-meta-info div{display:inline}
 .td-footer-wrapper{background:#111;color:#ccc;padding:24px 0;margin-top:40px}"""
 
 

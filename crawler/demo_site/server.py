@@ -160,6 +160,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _finish(
         self, status: HTTPStatus, headers: dict[str, str], body: bytes, with_body: bool
     ) -> None:
+        # Record first, so a client that has its answer always finds it in the log.
+        path = unquote(urlsplit(self.path).path)
+        self.server.requests.record(self.command, path, int(status))
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -168,7 +171,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if with_body and body:
             self.wfile.write(body)
-        self.server.requests.record(self.command, urlsplit(self.path).path, int(status))
 
 
 class _DemoHTTPServer(ThreadingHTTPServer):

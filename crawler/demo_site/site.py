@@ -42,7 +42,7 @@ class DemoSite:
         for article in chosen:
             self._check_new(article)
             self._articles[article.slug] = article
-        # Edits hold the lock; readers need none because `_resources` is swapped whole.
+        # Edits hold the lock; readers need none because both dicts are replaced, never changed.
         self._lock = threading.Lock()
         self._resources: dict[str, Resource] = {}
         self._render()
@@ -109,7 +109,7 @@ class DemoSite:
         if not updated.blocks:
             raise ValueError(f"{slug}: an article needs at least one paragraph")
         with self._lock:
-            self._articles[slug] = updated
+            self._articles = {**self._articles, slug: updated}
             self._render()
         return updated
 
@@ -142,7 +142,7 @@ class DemoSite:
             raise ValueError(f"{slug}: an article needs at least one paragraph")
         with self._lock:
             self._check_new(article)
-            self._articles[slug] = article
+            self._articles = {**self._articles, slug: article}
             self._render()
         return article
 
