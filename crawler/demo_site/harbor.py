@@ -244,8 +244,12 @@ loading="lazy"></a>
             + f'\n<p class="card-standfirst">{esc(a.description)}</p></li>'
             for n, a in enumerate(listing.articles)
         )
-        label = {"front": "Latest", "section": "", "tag": "Topic: ", "author": ""}[listing.kind]
-        heading = "Latest news" if listing.kind == "front" else label + listing.heading
+        heading = {
+            "front": "Latest news",
+            "section": listing.heading,
+            "tag": f"Topic: {listing.heading}",
+            "author": listing.heading,
+        }[listing.kind]
         pager = [f"<span>Page {listing.page} of {listing.page_count}</span>"]
         if listing.newer_path:
             pager.insert(0, f'<a rel="prev" href="{listing.newer_path}">Newer posts</a>')

@@ -253,10 +253,12 @@ value="Post Comment"><input type="hidden" name="comment_post_ID" value="{post_id
 
     def render_listing(self, listing: Listing) -> str:
         teasers = "\n".join(self._teaser(article) for article in listing.articles)
-        label = {"front": "Latest News", "section": "", "tag": "Tag: ", "author": "Author: "}
-        heading = (
-            "Latest News" if listing.kind == "front" else label[listing.kind] + listing.heading
-        )
+        heading = {
+            "front": "Latest News",
+            "section": listing.heading,
+            "tag": f"Tag: {listing.heading}",
+            "author": f"Author: {listing.heading}",
+        }[listing.kind]
         nav = []
         if listing.newer_path:
             nav.append(f'<a href="{self.url(listing.newer_path)}">&laquo; Newer posts</a>')
