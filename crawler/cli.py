@@ -52,7 +52,7 @@ def _adhoc_targets(kind_urls: dict[str, tuple[str, ...]]) -> tuple[list, list[Ta
             try:
                 source = adhoc_source(url)
             except ValueError as error:
-                raise click.BadParameter(str(error), param_hint=f"--{kind}") from error
+                raise click.ClickException(f"--{kind}: {error}") from error
             sources.setdefault(source.name, source)
             targets.append(Target(kind, url, source.name))
     return list(sources.values()), targets
@@ -138,6 +138,54 @@ def crawl(
         click.echo(format_summary(result, time.monotonic() - started), err=not result.ok)
     if not result.ok:
         sys.exit(1)
+
+
+# Our own local demo site needs no politeness: no AutoThrottle, no delay.
+LOCAL_SITE_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+}
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--no-serve", is_flag=True, help="Crawl and print the summary, then exit.")
+@click.option(
+    "--site-port",
+    default=8737,
+    show_default=True,
+    help="Port of the demo news site (0: any free port).",
+)
+@click.option("--port", default=8001, show_default=True, help="Port of datasette.")
+def demo(db_path, no_serve, site_port, port) -> None:
+    """Crawl the bundled demo news site (served offline on 127.0.0.1) into the archive, print
+    a summary, and browse the archive in datasette (Ctrl-C stops)."""
+    from crawler.demo_site import serve_demo_site
+    from crawler.runner import format_summary, project_settings, run_crawl
+    from crawler.sources import parse_sources
+
+    _lock_archive(db_path, "demo crawl")
+    try:
+        server = serve_demo_site(port=site_port)
+    except OSError:  # the port is taken: any free one will do
+        server = serve_demo_site(port=0)
+    with server:
+        click.echo(f"Demo news site on {server.url}/ (The Daily Ledger, Harbor Times)")
+        sources = parse_sources(server.sources_toml(), "demo sources")
+        overrides = {"ARCHIVE_DB": db_path, "LOG_LEVEL": "ERROR", **LOCAL_SITE_SETTINGS}
+        overrides["NEWSARCHIVE_PROGRESS"] = sys.stderr.isatty()
+        started = time.monotonic()
+        result = run_crawl(project_settings(overrides), sources=sources)
+        click.echo(format_summary(result, time.monotonic() - started))
+    lock.release(db_path)
+    if not result.ok:
+        sys.exit(1)
+    if not no_serve:
+        from browse import serve
+
+        click.echo(f"Browse the archive at http://127.0.0.1:{port}/ (Ctrl-C stops)")
+        serve(db_path, port=port)
 
 
 def _extract_one(html: bytes, url: str | None, as_json: bool, path: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Downloader middlewares of the news crawler."""
+"""Middlewares of the news crawler."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from pathlib import Path
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from pipelines.runs import SKIPPED
 from pipelines.urls import url_key
 
 # Requests for pages that may be articles; feeds, sitemaps and front pages are always fetched.
@@ -26,18 +29,22 @@ def _parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class IncrementalMiddleware:
-    """Fetches only what is new: an article URL already in the archive is skipped, unless its
-    feed or sitemap says it changed since we fetched it, or its source's `recheck_after` has
-    passed; then it is fetched with If-None-Match/If-Modified-Since, so an unchanged page
-    costs a 304. Setting NEWSARCHIVE_INCREMENTAL = False turns it off."""
+class IncrementalMiddleware(BaseSpiderMiddleware):
+    """Fetches only what is new: an article URL already in the archive is not requested, unless
+    its feed or sitemap says it changed since we fetched it, or its source's `recheck_after`
+    has passed; then it is fetched with If-None-Match/If-Modified-Since, so an unchanged page
+    costs a 304. Setting NEWSARCHIVE_INCREMENTAL = False turns it off.
+
+    A spider middleware, so a skipped request never reaches the duplicate filter: the same URL
+    may still come from a sitemap that says it changed, after a feed that did not."""
 
     def __init__(self, crawler: Crawler, db_path: str, default_recheck: int):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.db_path = db_path
         self.stats = crawler.stats
         self.default_recheck = default_recheck
         self.conn: sqlite3.Connection | None = None
+        self.skipped: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -72,13 +79,12 @@ class IncrementalMiddleware:
         except sqlite3.Error:  # a new archive without tables yet
             return None
 
-    def process_request(self, request: Request) -> None:
-        if request.meta.get("kind") not in ARTICLE_KINDS or "archived" in request.meta:
-            return None
+    def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
+        if request.meta.get("kind") not in ARTICLE_KINDS:
+            return request
         archived = self._archived(request.url)
-        request.meta["archived"] = archived is not None
         if archived is None:
-            return None
+            return request
         last_seen, etag, last_modified = archived
         fetched = _parse_time(last_seen)
         updated = _parse_time(request.meta.get("hints", {}).get("updated"))
@@ -88,8 +94,11 @@ class IncrementalMiddleware:
         changed = bool(updated and fetched and updated > fetched)
         due = bool(recheck and fetched and datetime.now(UTC) - fetched > timedelta(seconds=recheck))
         if not (changed or due or fetched is None):
-            self.stats.inc_value("newsarchive/skipped_archived")
-            raise IgnoreRequest("already archived")
+            key = url_key(request.url)
+            if key not in self.skipped:  # a URL is often linked from feed, sitemap and pages
+                self.skipped.add(key)
+                self.stats.inc_value(SKIPPED)
+            return None
         if etag:
             request.headers.setdefault(b"If-None-Match", etag.encode("latin-1"))
         if last_modified:
@@ -97,4 +106,4 @@ class IncrementalMiddleware:
         handled = request.meta.get("handle_httpstatus_list", [])
         request.meta["handle_httpstatus_list"] = [*handled, 304]
         self.stats.inc_value("newsarchive/rechecked")
-        return None
+        return request

@@ -71,6 +71,7 @@ def format_summary(result: CrawlResult, elapsed: float | None = None) -> str:
         f"  pages fetched   {run['pages_fetched'] or 0}",
         f"  articles        {run['articles_new'] or 0} new, {run['articles_updated'] or 0}"
         f" updated, {run['articles_unchanged'] or 0} unchanged",
+        f"  skipped         {run['pages_skipped'] or 0} archived pages (not changed, not fetched)",
     ]
     for label, column, total in (
         ("dropped", "dropped", run["pages_dropped"]),

@@ -33,9 +33,8 @@ REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 DEPTH_LIMIT = 4
 
-DOWNLOADER_MIDDLEWARES = {
-    # After OffsiteMiddleware (50), before RobotsTxtMiddleware (100).
-    "crawler.middlewares.IncrementalMiddleware": 60,
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.IncrementalMiddleware": 800,
 }
 
 # The pipelines, in the order items flow through them.

@@ -72,6 +72,12 @@ def url_domain(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+def in_domains(url: str, domains: tuple[str, ...] | list[str]) -> bool:
+    """True when the URL's host is one of `domains` or a subdomain of one (ports ignored)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
 def adhoc_source(url: str, *, name: str | None = None) -> Source:
     """A source for one ad hoc URL given on the command line, scoped to that URL's domain."""
     check_url(url)

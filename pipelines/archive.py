@@ -192,4 +192,6 @@ def m002_similar_articles(db: sqlite_utils.Database) -> None:
     db["similar_articles"].create_index(["similar_id"])
     # Counts by source ({source: {pages, new, updated, unchanged, dropped, errors}}).
     db["crawl_runs"].add_column("per_source", str)
+    # Archived article URLs a run did not fetch again (nothing said they changed).
+    db["crawl_runs"].add_column("pages_skipped", int)
     db["articles"].create_index(["first_seen"])

@@ -15,6 +15,7 @@ from pipelines.store import now_iso
 
 ERRORS_PREFIX = "newsarchive/errors/"
 ARTICLES_PREFIX = "newsarchive/articles/"
+SKIPPED = "newsarchive/skipped_archived"
 SOURCES_PREFIX = "newsarchive/source/"  # then <source>/<what>: pages, new, updated, errors...
 # Scrapy's reasons for closing a spider that mean the run did what it was asked.
 COMPLETED_REASONS = {"finished", "closespider_pagecount", "closespider_itemcount"}
@@ -87,6 +88,7 @@ def finish_run(
         "articles_updated": articles.get("updated", 0),
         "articles_unchanged": articles.get("unchanged", 0),
         "pages_dropped": sum(dropped.values()),
+        "pages_skipped": stats.get(SKIPPED, 0),
         "dropped": json.dumps(dropped),
         "errors": sum(errors.values()),
         "error_kinds": json.dumps(errors),

@@ -23,6 +23,7 @@ from crawler.sources import (
     SourcesError,
     Target,
     adhoc_source,
+    in_domains,
     load_sources,
     select_sources,
     targets_of,
@@ -174,9 +175,9 @@ class NewsSpider(SitemapSpider):
         if hops_left <= 0:
             return
         source = self.sources[response.meta["source"]]
-        extractor = LinkExtractor(allow_domains=source.allowed_domains, unique=True)
-        for link in extractor.extract_links(response):
-            if not is_followable(link.url):
+        # LinkExtractor's allow_domains compares host:port, so domains are checked here.
+        for link in LinkExtractor(unique=True).extract_links(response):
+            if not (in_domains(link.url, source.allowed_domains) and is_followable(link.url)):
                 continue
             yield response.follow(
                 link.url,

@@ -1,0 +1,73 @@
+"""Shared fixtures: fixture sites on 127.0.0.1 and running the real CLI."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from crawler.demo_site import serve_demo_site
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+# A crawl of our own fixture site on 127.0.0.1 needs no politeness.
+FAST = [
+    "-s", "AUTOTHROTTLE_ENABLED=False",
+    "-s", "DOWNLOAD_DELAY=0",
+    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+]  # fmt: skip
+
+
+def run_cli(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+    """Run `newsarchive ARGS` in a child process (Twisted's reactor runs once per process)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        cwd=kwargs.pop("cwd", ROOT),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def demo_server():
+    """The bundled demo news site, fresh for each test, on a free port."""
+    with serve_demo_site(port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def demo_sources(demo_server, tmp_path) -> Path:
+    """A sources file for the demo site."""
+    path = tmp_path / "sources.toml"
+    path.write_text(demo_server.sources_toml(), encoding="utf-8")
+    return path
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def static_server(tmp_path):
+    """Serve a folder of files on 127.0.0.1; yields (folder, base URL)."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
