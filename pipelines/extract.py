@@ -2,41 +2,51 @@
 
 This is the whole extraction step of the archive: the Scrapy pipeline, `newsarchive extract`,
 `newsarchive reextract` and the extraction benchmark all call `extract_article`.
+
+The page is parsed once. Metadata is read from the untouched tree; then generic boilerplate
+rules and the source's `drop_selectors` prune it, trafilatura extracts the body from a copy
+(`bare_extraction` copies trees it is given), and line filters clean the text.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import trafilatura
-from lxml import html as lxml_html
+from lxml.html import HtmlElement
+from trafilatura.utils import decode_file, load_html
 
-# Lines that are never article text: inline teasers, share prompts, comment forms.
-BOILERPLATE_LINE = re.compile(
-    r"^\s*(also read|read more|read also|related|see also|recommended|more from|"
-    r"leave a reply|leave a comment|your email address will not be published|"
-    r"back to top|subscribe|share this|share on|follow us)\b",
-    re.IGNORECASE,
+from pipelines import boilerplate
+from pipelines import metadata as meta
+from pipelines.authors import find_authors
+from pipelines.dates import find_modified, find_published
+
+LOGGER = logging.getLogger(__name__)
+
+# trafilatura's own limit: bigger pages are not articles but dumps.
+MAX_HTML_CHARS = 20_000_000
+
+# fast: skip the readability/justext comparison, which costs time and loses precision here.
+TRAFILATURA_OPTIONS: dict[str, Any] = {"fast": True, "include_comments": False}
+
+FIELDS = (
+    "title",
+    "authors",
+    "published",
+    "published_source",
+    "modified",
+    "site_name",
+    "description",
+    "language",
+    "tags",
+    "categories",
+    "image",
+    "canonical_url",
+    "page_type",
+    "text",
 )
-
-
-def _parse(html: str | bytes) -> Any:
-    if isinstance(html, bytes):
-        html = html.decode("utf-8", errors="replace")
-    if not html.strip():
-        return None
-    try:
-        return lxml_html.document_fromstring(html)
-    except Exception:  # lxml raises several types for hopeless input
-        return None
-
-
-def _split_list(value: str | None) -> list[str]:
-    if not value:
-        return []
-    return [part.strip() for part in re.split(r"[;,]| and ", value) if part.strip()]
 
 
 def extract_article(
@@ -45,44 +55,111 @@ def extract_article(
     *,
     drop_selectors: Iterable[str] = (),
     hints: Mapping[str, Any] | None = None,
+    encoding: str | None = None,
 ) -> dict[str, Any] | None:
-    """Extract clean text and metadata from an HTML page; None when no text is found.
+    """Extract clean article text and metadata from an HTML page; None when there is no text.
 
-    `drop_selectors` are extra XPath expressions removed before extraction (per-source rules).
-    `hints` may carry `published` (ISO date) and `published_source` from a feed or sitemap,
-    used when the page itself has no date.
+    `url` is the address the page was fetched from (fallback canonical URL, date in the path).
+    `drop_selectors` are per-source XPath expressions, or CSS selectors when they do not start
+    with "/" or "(", whose elements are removed before extraction. `hints` may carry
+    `published` + `published_source` ("feed" or "sitemap") and `modified` from the feed or
+    sitemap that linked the page: they fill in when the page has no date in its metadata.
+    `encoding` is the charset of `html` when it is bytes (from the HTTP headers); without it
+    the bytes are decoded as UTF-8, else by detection.
+
+    Never raises: any input that cannot be read as an article gives None.
     """
-    tree = _parse(html)
-    if tree is None:
+    try:
+        tree = parse_html(html, encoding)
+        if tree is None:
+            return None
+        return _extract(tree, url, drop_selectors, hints)
+    except Exception:  # a crawler must survive any page: log it, skip it
+        LOGGER.debug("extraction failed for %s", url, exc_info=True)
         return None
-    doc = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        include_comments=False,
-        with_metadata=True,
-        prune_xpath=list(drop_selectors) or None,
-    )
-    if doc is None or not doc.text:
+
+
+def parse_html(html: str | bytes, encoding: str | None = None) -> HtmlElement | None:
+    """Decode and parse a page the way trafilatura does; None for empty or non-HTML input."""
+    if isinstance(html, bytes | bytearray):
+        html = _decode(bytes(html), encoding)
+    if not isinstance(html, str) or not html.strip() or len(html) > MAX_HTML_CHARS:
         return None
-    lines = [line for line in doc.text.splitlines() if not BOILERPLATE_LINE.match(line)]
-    text = "\n".join(lines).strip()
-    hints = hints or {}
-    published, published_source = doc.date, "page" if doc.date else None
-    if not published and hints.get("published"):
-        published, published_source = hints["published"], hints.get("published_source")
-    return {
-        "title": doc.title,
-        "authors": _split_list(doc.author),
+    if "\x00" in html:  # libxml2 stops at NUL bytes
+        html = html.replace("\x00", "")
+    tree = load_html(html)
+    return tree if isinstance(tree, HtmlElement) else None
+
+
+def _decode(data: bytes, encoding: str | None) -> str:
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass  # wrong or unknown header charset: fall back to detection
+    return decode_file(data)
+
+
+def _extract(
+    tree: HtmlElement,
+    url: str | None,
+    drop_selectors: Iterable[str],
+    hints: Mapping[str, Any] | None,
+) -> dict[str, Any] | None:
+    page = meta.read_page_meta(tree)
+    title = meta.pick_title(page)
+    site_name = meta.pick_site_name(page)
+    published, published_source = find_published(tree, page, url, hints)
+    result: dict[str, Any] = {
+        "title": title,
+        "authors": find_authors(tree, page, site_name),
         "published": published,
         "published_source": published_source,
-        "modified": None,
-        "site_name": doc.sitename,
-        "description": doc.description,
-        "language": doc.language,
-        "tags": list(doc.tags or []),
-        "categories": list(doc.categories or []),
-        "image": doc.image,
-        "canonical_url": doc.url,
-        "page_type": doc.pagetype,
-        "text": text,
+        "modified": find_modified(tree, page, hints),
+        "site_name": site_name,
+        "description": meta.pick_description(page),
+        "language": meta.pick_language(page),
+        "tags": meta.pick_tags(page, tree),
+        "categories": meta.pick_categories(page, tree, title),
+        "image": meta.pick_image(page, tree, url),
+        "canonical_url": meta.pick_canonical(page, url),
+        "page_type": meta.pick_page_type(page),
     }
+    text = extract_text(tree, drop_selectors, meta.title_variants(page))
+    if not text:
+        return None
+    if result["language"] is None:
+        result["language"] = guess_language(text)
+    result["text"] = text
+    return result
+
+
+def extract_text(
+    tree: HtmlElement, drop_selectors: Iterable[str] = (), titles: Iterable[str] = ()
+) -> str:
+    """Article body of a parsed page as paragraphs separated by newlines ('' if none).
+
+    Prunes `tree` in place: call it after everything else has read the page.
+    """
+    compiled = (boilerplate.compile_selector(s) for s in drop_selectors if isinstance(s, str))
+    selectors = [xpath for xpath in compiled if xpath is not None]
+    boilerplate.remove_elements(tree, selectors)
+    doc = trafilatura.bare_extraction(tree, with_metadata=False, **TRAFILATURA_OPTIONS)
+    if doc is None or not doc.text:
+        return ""
+    lines = [line.strip() for line in doc.text.splitlines()]
+    lines = [line for line in lines if line]
+    lines = boilerplate.drop_headline(lines, titles)
+    lines = boilerplate.drop_boilerplate_lines(lines)
+    return "\n".join(lines)
+
+
+def guess_language(text: str) -> str | None:
+    """ISO 639-1 code of the text by py3langid, when the page declares none."""
+    try:
+        import py3langid
+
+        code, _ = py3langid.classify(text[:5000])
+    except Exception:  # the model is optional for extraction; no language is acceptable
+        return None
+    return meta.language_code(code)

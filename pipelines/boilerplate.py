@@ -1,0 +1,146 @@
+"""Generic boilerplate rules: tree pruning before trafilatura, line filters after it.
+
+Every rule here describes how news pages in general are built, never one site: headline and
+standfirst repeated above the body, inline "Read more:" teasers, newsletter and app prompts,
+share bars, related-story boxes. Each was kept only if it helped (or was neutral) on both
+random halves of the extraction benchmark.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from cssselect import GenericTranslator, SelectorError
+from lxml.etree import XPath, XPathError
+from lxml.html import HtmlElement
+
+# --- tree pruning -----------------------------------------------------------------------------
+
+_CSS = GenericTranslator()
+
+
+def compile_selector(selector: str) -> XPath | None:
+    """XPath when it starts with '/' or '(', else CSS via cssselect; None if invalid."""
+    selector = selector.strip()
+    if not selector:
+        return None
+    try:
+        if selector.startswith(("/", "(")):
+            return XPath(selector)
+        return XPath(_CSS.css_to_xpath(selector))
+    except (XPathError, SelectorError, ValueError, TypeError):
+        return None
+
+
+def remove_elements(tree: HtmlElement, xpaths: Iterable[XPath]) -> int:
+    """Remove matched elements, keeping their tail text (it belongs to the parent)."""
+    removed = 0
+    for xpath in xpaths:
+        try:
+            matches = xpath(tree)
+        except XPathError:
+            continue
+        if not isinstance(matches, list):  # count(), string() and friends select no element
+            continue
+        for elem in matches:
+            if isinstance(elem, HtmlElement) and _drop(elem):
+                removed += 1
+    return removed
+
+
+def _drop(elem: HtmlElement) -> bool:
+    parent = elem.getparent()
+    if parent is None:
+        return False
+    if elem.tail:
+        previous = elem.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + elem.tail
+        else:
+            parent.text = (parent.text or "") + elem.tail
+    parent.remove(elem)
+    return True
+
+
+# --- line filters -----------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased \\w+ tokens, the unit every comparison here works on."""
+    return _WORD.findall(text.casefold())
+
+
+def drop_headline(lines: list[str], titles: Iterable[str]) -> list[str]:
+    """Drop the headline (and short kicker lines above it) when the text starts with it.
+
+    The body of an article never repeats its own headline; trafilatura keeps it when the <h1>
+    sits inside the article container.
+    """
+    keys = {" ".join(w) for t in titles if (w := words(t))}
+    if not keys:
+        return lines
+    for index, line in enumerate(lines[:4]):
+        if " ".join(words(line)) in keys:
+            return lines[index + 1 :]
+        if len(words(line)) > 8:  # a real paragraph before any headline: leave the text alone
+            break
+    return lines
+
+
+# Inline teasers: a label, then a colon or a dash, then a link to another story.
+_TEASER_LABELS = (
+    r"also read|read also|read more|read next|related(?: posts?| articles?| stor(?:y|ies)"
+    r"| coverage| content| reading| links?)?|recommended(?: reading| for you)?|see also|more"
+    r"|more from [\w .'’-]{1,40}|don[’']?t miss|must read|trending(?: now)?|top stories"
+    r"|watch(?: now)?|listen(?: now)?|you may also like|you might also like|further reading"
+    r"|leggi anche|lire aussi|à lire aussi|voir aussi|lesen sie auch|mehr zum thema"
+    r"|lea también|leia também|veja também|saiba mais"
+)
+LINE_RULES: dict[str, re.Pattern[str]] = {
+    # "Read more: …", "[Related: …]", "ALSO READ | …", or the label alone on its line
+    "teaser": re.compile(
+        rf"^[\[(]?\s*(?:{_TEASER_LABELS})\s*(?:[:|»>–—-]|[\])]?\s*$)", re.IGNORECASE
+    ),
+    # newsletter and subscription prompts
+    "newsletter": re.compile(
+        r"\b(?:sign(?:ing)? up|subscrib\w*)\b.{0,120}\b(?:newsletters?|inbox)\b"
+        r"|\bnewsletters?\b.{0,120}\b(?:sign up|subscribe)\b|\bdelivered to your inbox\b"
+        r"|^(?:subscribe|sign up)\b.{0,80}\b(?:youtube|podcast|channel|today|now|here)\W*$",
+        re.IGNORECASE,
+    ),
+    # app and social calls to action
+    "call_to_action": re.compile(
+        r"^click here to (?:get|download) (?:the|our) .{0,40}\bapp\b"
+        r"|\bby clicking here\W*$"
+        r"|^follow\b.{0,80}\b(?:twitter|facebook|instagram|youtube|linkedin|tiktok|telegram)\b"
+        r"|\bshare (?:it|this(?: article| story)?) with\b",
+        re.IGNORECASE,
+    ),
+    # comment forms and page chrome
+    "chrome": re.compile(
+        r"^(?:leave a (?:reply|comment)|post a comment|add a comment|\d* ?comments?"
+        r"|your email address will not be published|back to top|share this(?: article| story)?"
+        r"|print (?:this )?article|order reprints)\W*$",
+        re.IGNORECASE,
+    ),
+    # dateline stamps: "Updated at 1:23 p.m.", "- Published 18 November 2019"
+    "timestamp": re.compile(
+        r"^[-–•]?\s*(?:last )?(?:updated|published|posted|first published)\b[\w\s.,:/-]{0,60}$",
+        re.IGNORECASE,
+    ),
+}
+# Promo lines are short; a long paragraph that happens to mention a newsletter is article text.
+MAX_RULE_WORDS = 40
+
+
+def drop_boilerplate_lines(lines: list[str], rules: Iterable[str] | None = None) -> list[str]:
+    """Remove short lines that match a boilerplate rule (all rules unless named)."""
+    patterns = [LINE_RULES[name] for name in (rules if rules is not None else LINE_RULES)]
+    return [
+        line
+        for line in lines
+        if len(words(line)) > MAX_RULE_WORDS or not any(p.search(line) for p in patterns)
+    ]
