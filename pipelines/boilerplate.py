@@ -63,6 +63,42 @@ def _drop(elem: HtmlElement) -> bool:
     return True
 
 
+_WORDS = re.compile(r"\w+")
+_URL_TEXT = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$")
+# A link-only paragraph of fewer words is a label or a product name, not a teaser.
+MIN_TEASER_WORDS = 4
+
+
+def _link_share(elem: HtmlElement) -> tuple[float, int]:
+    """Share of the element's words that sit inside links, and its word count."""
+    total = len(_WORDS.findall(elem.text_content()))
+    if not total:
+        return 0.0, 0
+    linked = sum(len(_WORDS.findall(a.text_content())) for a in elem.iter("a"))
+    return linked / total, total
+
+
+def prune_link_blocks(tree: HtmlElement) -> int:
+    """Remove teaser paragraphs and link lists, the inline "related stories" of news pages.
+
+    A paragraph whose every word is a link is a promo for another story (a headline set as a
+    link between two paragraphs), unless it is a bare URL, which cites a source. A list whose
+    every item is nothing but a link is a related-articles or navigation list.
+    """
+    doomed = []
+    for elem in tree.iter("p", "ul", "ol"):
+        if elem.tag == "p":
+            share, total = _link_share(elem)
+            is_citation = _URL_TEXT.match(elem.text_content())
+            if share >= 1 and total >= MIN_TEASER_WORDS and not is_citation:
+                doomed.append(elem)
+        else:
+            items = [child for child in elem if child.tag == "li"]
+            if len(items) >= 2 and all(_link_share(item)[0] >= 1 for item in items):
+                doomed.append(elem)
+    return sum(_drop(elem) for elem in doomed)
+
+
 # --- line filters -----------------------------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
@@ -144,3 +180,11 @@ def drop_boilerplate_lines(lines: list[str], rules: Iterable[str] | None = None)
         for line in lines
         if len(words(line)) > MAX_RULE_WORDS or not any(p.search(line) for p in patterns)
     ]
+
+
+def drop_standfirst(lines: list[str], descriptions: Iterable[str]) -> list[str]:
+    """Drop a first line that repeats the page description (the standfirst under the headline)."""
+    keys = {" ".join(w) for d in descriptions if (w := words(d))}
+    if lines and " ".join(words(lines[0])) in keys:
+        return lines[1:]
+    return lines

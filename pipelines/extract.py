@@ -31,6 +31,8 @@ MAX_HTML_CHARS = 20_000_000
 # fast: skip the readability/justext comparison, which costs time and loses precision here.
 TRAFILATURA_OPTIONS: dict[str, Any] = {"fast": True, "include_comments": False}
 
+EXPERIMENT_HOOKS: list = []
+
 FIELDS = (
     "title",
     "authors",
@@ -125,7 +127,9 @@ def _extract(
         "canonical_url": meta.pick_canonical(page, url),
         "page_type": meta.pick_page_type(page),
     }
-    text = extract_text(tree, drop_selectors, meta.title_variants(page))
+    text = extract_text(
+        tree, drop_selectors, meta.title_variants(page), meta.description_variants(page)
+    )
     if not text:
         return None
     if result["language"] is None:
@@ -135,7 +139,10 @@ def _extract(
 
 
 def extract_text(
-    tree: HtmlElement, drop_selectors: Iterable[str] = (), titles: Iterable[str] = ()
+    tree: HtmlElement,
+    drop_selectors: Iterable[str] = (),
+    titles: Iterable[str] = (),
+    descriptions: Iterable[str] = (),
 ) -> str:
     """Article body of a parsed page as paragraphs separated by newlines ('' if none).
 
@@ -144,12 +151,18 @@ def extract_text(
     compiled = (boilerplate.compile_selector(s) for s in drop_selectors if isinstance(s, str))
     selectors = [xpath for xpath in compiled if xpath is not None]
     boilerplate.remove_elements(tree, selectors)
+    boilerplate.prune_link_blocks(tree)
+    for hook in EXPERIMENT_HOOKS:
+        hook(tree)
     doc = trafilatura.bare_extraction(tree, with_metadata=False, **TRAFILATURA_OPTIONS)
     if doc is None or not doc.text:
         return ""
     lines = [line.strip() for line in doc.text.splitlines()]
     lines = [line for line in lines if line]
-    lines = boilerplate.drop_headline(lines, titles)
+    body = boilerplate.drop_headline(lines, titles)
+    if len(body) < len(lines):  # a standfirst only sits between the headline and the body
+        body = boilerplate.drop_standfirst(body, descriptions)
+    lines = body
     lines = boilerplate.drop_boilerplate_lines(lines)
     return "\n".join(lines)
 

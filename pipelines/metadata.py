@@ -208,6 +208,13 @@ def pick_description(page: PageMeta) -> str | None:
     return None
 
 
+def description_variants(page: PageMeta) -> list[str]:
+    """Every description the page carries, for spotting a repeated standfirst in the text."""
+    variants = page.all("og:description", "description", "twitter:description")
+    variants.append(clean(page.article.get("description")))
+    return [v for v in dict.fromkeys(variants) if v]
+
+
 def pick_image(page: PageMeta, tree: HtmlElement, base_url: str | None) -> str | None:
     """og:image, twitter:image, JSON-LD image, <link rel=image_src>; made absolute."""
     candidates = [page.first("og:image", "og:image:url", "og:image:secure_url", "twitter:image")]
