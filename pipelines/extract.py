@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import trafilatura
-from lxml.html import HtmlElement
-from trafilatura.utils import decode_file, load_html
+from lxml.etree import ParserError
+from lxml.html import HtmlElement, document_fromstring
+from trafilatura.utils import HTML_PARSER, decode_file
 
 from pipelines import boilerplate
 from pipelines import metadata as meta
@@ -32,6 +33,9 @@ MAX_HTML_CHARS = 20_000_000
 TRAFILATURA_OPTIONS: dict[str, Any] = {"fast": True, "include_comments": False}
 
 EXPERIMENT_HOOKS: list = []
+
+# C0 controls except tab, newline and carriage return: not allowed in XML text.
+_CONTROL_BYTES = bytes(range(9)) + b"\x0b\x0c" + bytes(range(14, 32))
 
 FIELDS = (
     "title",
@@ -82,15 +86,23 @@ def extract_article(
 
 
 def parse_html(html: str | bytes, encoding: str | None = None) -> HtmlElement | None:
-    """Decode and parse a page the way trafilatura does; None for empty or non-HTML input."""
+    """Decode and parse a page; None for empty or unparseable input.
+
+    Parses UTF-8 bytes with trafilatura's parser settings (comments and processing
+    instructions dropped), after deleting the control characters that libxml2 and lxml's
+    text setters reject; bytes.translate does that far faster than a regex on the string.
+    """
     if isinstance(html, bytes | bytearray):
         html = _decode(bytes(html), encoding)
     if not isinstance(html, str) or not html.strip() or len(html) > MAX_HTML_CHARS:
         return None
-    if "\x00" in html:  # libxml2 stops at NUL bytes
-        html = html.replace("\x00", "")
-    tree = load_html(html)
-    return tree if isinstance(tree, HtmlElement) else None
+    data = html.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
+    data = data.replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
+    try:
+        tree = document_fromstring(data, parser=HTML_PARSER)
+    except (ParserError, ValueError, TypeError):
+        return None
+    return tree if isinstance(tree, HtmlElement) and len(tree) else None
 
 
 def _decode(data: bytes, encoding: str | None) -> str:
@@ -128,7 +140,11 @@ def _extract(
         "page_type": meta.pick_page_type(page),
     }
     text = extract_text(
-        tree, drop_selectors, meta.title_variants(page), meta.description_variants(page)
+        tree,
+        drop_selectors,
+        titles=meta.title_variants(page),
+        descriptions=meta.description_variants(page),
+        urls=(url, result["canonical_url"]),
     )
     if not text:
         return None
@@ -143,6 +159,7 @@ def extract_text(
     drop_selectors: Iterable[str] = (),
     titles: Iterable[str] = (),
     descriptions: Iterable[str] = (),
+    urls: Iterable[str | None] = (),
 ) -> str:
     """Article body of a parsed page as paragraphs separated by newlines ('' if none).
 
@@ -151,6 +168,7 @@ def extract_text(
     compiled = (boilerplate.compile_selector(s) for s in drop_selectors if isinstance(s, str))
     selectors = [xpath for xpath in compiled if xpath is not None]
     boilerplate.remove_elements(tree, selectors)
+    boilerplate.strip_non_content(tree)
     boilerplate.prune_link_blocks(tree)
     for hook in EXPERIMENT_HOOKS:
         hook(tree)
@@ -158,7 +176,7 @@ def extract_text(
     if doc is None or not doc.text:
         return ""
     lines = [line.strip() for line in doc.text.splitlines()]
-    lines = [line for line in lines if line]
+    lines = boilerplate.drop_own_url([line for line in lines if line], urls)
     body = boilerplate.drop_headline(lines, titles)
     if len(body) < len(lines):  # a standfirst only sits between the headline and the body
         body = boilerplate.drop_standfirst(body, descriptions)
