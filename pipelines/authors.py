@@ -96,9 +96,8 @@ def _is_person(name: str) -> bool:
 def find_authors(tree: HtmlElement, page: PageMeta, site_name: str | None) -> list[str]:
     """The first source that yields a person name: JSON-LD, meta tags, byline markup."""
     article = page.article
-    jsonld = jsonld_names(article.get("author"), persons_only=True) or jsonld_names(
-        article.get("creator"), persons_only=True
-    )
+    jsonld = jsonld_names(article.get("author"), persons_only=True, graph=page.jsonld)
+    jsonld = jsonld or jsonld_names(article.get("creator"), persons_only=True, graph=page.jsonld)
     if names := clean_authors(jsonld, site_name):
         return names
     meta = [v for v in page.all(*AUTHOR_META) if not v.startswith(("http", "/"))]

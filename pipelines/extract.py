@@ -32,8 +32,6 @@ MAX_HTML_CHARS = 20_000_000
 # fast: skip the readability/justext comparison, which costs time and loses precision here.
 TRAFILATURA_OPTIONS: dict[str, Any] = {"fast": True, "include_comments": False}
 
-EXPERIMENT_HOOKS: list = []
-
 # C0 controls except tab, newline and carriage return: not allowed in XML text.
 _CONTROL_BYTES = bytes(range(9)) + b"\x0b\x0c" + bytes(range(14, 32))
 
@@ -170,8 +168,6 @@ def extract_text(
     boilerplate.remove_elements(tree, selectors)
     boilerplate.strip_non_content(tree)
     boilerplate.prune_link_blocks(tree)
-    for hook in EXPERIMENT_HOOKS:
-        hook(tree)
     doc = trafilatura.bare_extraction(tree, with_metadata=False, **TRAFILATURA_OPTIONS)
     if doc is None or not doc.text:
         return ""

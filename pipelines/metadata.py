@@ -24,6 +24,8 @@ _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—•·:»]+\s+")
 _JSON_WRAPPER = re.compile(
     r"^(?:<!--|/\*<!\[CDATA\[\*/|//<!\[CDATA\[)|(?:-->|/\*\]\]>\*/|//\]\]>)$"
 )
+# A tag or category starts with a letter or digit (not "/article", not "&quot").
+_LABEL = re.compile(r"^[^\W_]")
 _HOME = frozenset({"home", "homepage", "start", "accueil", "inicio", "startseite"})
 _LANG = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 # A few three-letter codes seen in the wild in place of ISO 639-1.
@@ -128,13 +130,21 @@ def _flatten_jsonld(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
             yield from _flatten_jsonld(data["@graph"], depth + 1)
 
 
-def jsonld_names(value: Any, *, persons_only: bool = False) -> list[str]:
-    """Names out of a JSON-LD value that is a string, a {name: …} object or a list of them."""
+def jsonld_names(
+    value: Any, *, persons_only: bool = False, graph: list[dict[str, Any]] | None = None
+) -> list[str]:
+    """Names out of a JSON-LD value that is a string, a {name: …} object or a list of them.
+
+    A bare {"@id": …} reference (Yoast puts the author in the @graph that way) is looked up
+    among the page's other JSON-LD objects.
+    """
     if isinstance(value, str):
         return [clean(value)] if clean(value) else []
     if isinstance(value, list):
-        return [name for item in value for name in jsonld_names(item, persons_only=persons_only)]
+        return [n for item in value[:20] for n in jsonld_names(item, persons_only=persons_only)]
     if isinstance(value, dict):
+        if "name" not in value and isinstance(value.get("@id"), str) and graph:
+            value = next((obj for obj in graph if obj.get("@id") == value["@id"]), value)
         if persons_only and "Organization" in str(value.get("@type", "")):
             return []
         name = value.get("name")
@@ -190,10 +200,11 @@ def title_variants(page: PageMeta) -> list[str]:
 
 def pick_site_name(page: PageMeta) -> str | None:
     """og:site_name, JSON-LD publisher name, application-name."""
-    publisher = jsonld_names(page.article.get("publisher"))
+    publisher = jsonld_names(page.article.get("publisher"), graph=page.jsonld)
     for candidate in (page.first("og:site_name"), *publisher, page.first("application-name")):
         if candidate:
-            return candidate
+            # some sites put their address there: keep the host name
+            return re.sub(r"^[a-z]+://|/+$", "", candidate, flags=re.IGNORECASE)
     return None
 
 
@@ -245,7 +256,7 @@ def pick_page_type(page: PageMeta) -> str | None:
 
 def pick_tags(page: PageMeta, tree: HtmlElement) -> list[str]:
     """article:tag, JSON-LD keywords, news_keywords, rel=tag links; meta keywords last."""
-    tags = page.all("article:tag")
+    tags = [t for value in page.all("article:tag") for t in _split_keywords(value)]
     tags += _split_keywords(page.article.get("keywords"))
     tags += [t for value in page.all("news_keywords") for t in _split_keywords(value)]
     for link in tree.iter("a"):
@@ -311,10 +322,11 @@ def _split_keywords(value: Any) -> list[str]:
 
 
 def _unique(values: list[str]) -> list[str]:
+    """Deduplicated labels, without the empty, the overlong and markup debris ("&quot", "/x")."""
     seen: dict[str, str] = {}
     for value in values:
         value = clean(value)
-        if value and len(value) < 100:
+        if value and len(value) < 100 and _LABEL.match(value):
             seen.setdefault(value.casefold(), value)
     return list(seen.values())
 
