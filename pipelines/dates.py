@@ -160,7 +160,10 @@ def find_published(
     source = hints.get("published_source") or "feed"
     if source in HINT_SOURCES and (found := parse_date(hints.get("published"))):
         return found, source
-    if found := _htmldate(tree, extensive=True, url=url):
+    # htmldate's last resorts in free text are a bare year or the copyright year, returned as
+    # 1 January: a footer's "© 2019" is no publication date, so those are dropped.
+    found = _htmldate(tree, extensive=True, url=url)
+    if found and not found.endswith("-01-01"):
         return found, "text"
     return None, None
 

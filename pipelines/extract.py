@@ -100,7 +100,12 @@ def parse_html(html: str | bytes, encoding: str | None = None) -> HtmlElement | 
         tree = document_fromstring(data, parser=HTML_PARSER)
     except (ParserError, ValueError, TypeError):
         return None
-    return tree if isinstance(tree, HtmlElement) and len(tree) else None
+    if not isinstance(tree, HtmlElement) or not len(tree):
+        return None
+    # trafilatura's sanity check: no <html> near the start and a single block is not a page
+    if "html" not in html[:50].lower() and len(tree) < 2:
+        return None
+    return tree
 
 
 def _decode(data: bytes, encoding: str | None) -> str:
