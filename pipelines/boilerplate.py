@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from cssselect import GenericTranslator, SelectorError
+from cssselect import HTMLTranslator, SelectorError
 from lxml.etree import XPath, XPathError, strip_elements
 from lxml.html import HtmlElement
 
 # --- tree pruning -----------------------------------------------------------------------------
 
-_CSS = GenericTranslator()
+_CSS = HTMLTranslator()
 
 
 def compile_selector(selector: str) -> XPath | None:
@@ -46,6 +46,12 @@ def strip_non_content(tree: HtmlElement) -> None:
         if "ld+json" not in (script.get("type") or "").lower():
             _drop(script)
     strip_elements(tree, *NON_CONTENT_TAGS, with_tail=False)
+
+
+def compile_selectors(selectors: Iterable[str]) -> list[XPath]:
+    """Compile per-source selectors, skipping invalid ones: a bad rule must not stop a crawl."""
+    compiled = (compile_selector(s) for s in selectors if isinstance(s, str))
+    return [xpath for xpath in compiled if xpath is not None]
 
 
 def remove_elements(tree: HtmlElement, xpaths: Iterable[XPath]) -> int:

@@ -65,6 +65,10 @@ def parse_date(value: Any, now: datetime | None = None) -> str | None:
     Accepts ISO 8601 variants, compact YYYYMMDD and RFC 2822; returns None for anything else
     and for dates outside [1990-01-01, now + 1 day].
     """
+    if isinstance(value, datetime | date):  # hints may come from a feed parser as objects
+        if not plausible(value, now):
+            return None
+        return value.isoformat()
     if not isinstance(value, str) or not value.strip():
         return None
     parsed: datetime | None = None

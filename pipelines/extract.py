@@ -3,9 +3,9 @@
 This is the whole extraction step of the archive: the Scrapy pipeline, `newsarchive extract`,
 `newsarchive reextract` and the extraction benchmark all call `extract_article`.
 
-The page is parsed once. Metadata is read from the untouched tree; then generic boilerplate
-rules and the source's `drop_selectors` prune it, trafilatura extracts the body from a copy
-(`bare_extraction` copies trees it is given), and line filters clean the text.
+The page is parsed once and the source's `drop_selectors` are applied to it. Metadata is read
+from that tree; then generic boilerplate rules prune it, trafilatura extracts the body from a
+copy (`bare_extraction` copies the trees it is given) and line filters clean the text.
 """
 
 from __future__ import annotations
@@ -77,7 +77,10 @@ def extract_article(
         tree = parse_html(html, encoding)
         if tree is None:
             return None
-        return _extract(tree, url, drop_selectors, hints)
+        if isinstance(drop_selectors, str):  # one selector passed bare
+            drop_selectors = [drop_selectors]
+        boilerplate.remove_elements(tree, boilerplate.compile_selectors(drop_selectors))
+        return _extract(tree, url, hints)
     except Exception:  # a crawler must survive any page: log it, skip it
         LOGGER.debug("extraction failed for %s", url, exc_info=True)
         return None
@@ -118,10 +121,7 @@ def _decode(data: bytes, encoding: str | None) -> str:
 
 
 def _extract(
-    tree: HtmlElement,
-    url: str | None,
-    drop_selectors: Iterable[str],
-    hints: Mapping[str, Any] | None,
+    tree: HtmlElement, url: str | None, hints: Mapping[str, Any] | None
 ) -> dict[str, Any] | None:
     page = meta.read_page_meta(tree)
     title = meta.pick_title(page)
@@ -144,7 +144,6 @@ def _extract(
     }
     text = extract_text(
         tree,
-        drop_selectors,
         titles=meta.title_variants(page),
         descriptions=meta.description_variants(page),
         urls=(url, result["canonical_url"]),
@@ -159,31 +158,27 @@ def _extract(
 
 def extract_text(
     tree: HtmlElement,
-    drop_selectors: Iterable[str] = (),
     titles: Iterable[str] = (),
     descriptions: Iterable[str] = (),
     urls: Iterable[str | None] = (),
 ) -> str:
     """Article body of a parsed page as paragraphs separated by newlines ('' if none).
 
-    Prunes `tree` in place: call it after everything else has read the page.
+    `titles`, `descriptions` and `urls` are the page's own headline, summary and address, which
+    the body repeats in its first lines on many sites. Prunes `tree` in place: call it after
+    everything else has read the page.
     """
-    compiled = (boilerplate.compile_selector(s) for s in drop_selectors if isinstance(s, str))
-    selectors = [xpath for xpath in compiled if xpath is not None]
-    boilerplate.remove_elements(tree, selectors)
     boilerplate.strip_non_content(tree)
     boilerplate.prune_link_blocks(tree)
     doc = trafilatura.bare_extraction(tree, with_metadata=False, **TRAFILATURA_OPTIONS)
     if doc is None or not doc.text:
         return ""
-    lines = [line.strip() for line in doc.text.splitlines()]
-    lines = boilerplate.drop_own_url([line for line in lines if line], urls)
+    lines = [stripped for line in doc.text.splitlines() if (stripped := line.strip())]
+    lines = boilerplate.drop_own_url(lines, urls)
     body = boilerplate.drop_headline(lines, titles)
     if len(body) < len(lines):  # a standfirst only sits between the headline and the body
         body = boilerplate.drop_standfirst(body, descriptions)
-    lines = body
-    lines = boilerplate.drop_boilerplate_lines(lines)
-    return "\n".join(lines)
+    return "\n".join(boilerplate.drop_boilerplate_lines(body))
 
 
 def guess_language(text: str) -> str | None:

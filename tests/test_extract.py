@@ -254,6 +254,13 @@ def test_text_only_date_is_marked_text_and_loses_to_a_hint() -> None:
     assert (hinted["published"], hinted["published_source"]) == ("2021-03-04", "feed")
 
 
+def test_hint_may_be_a_datetime_and_modified_hint_is_used() -> None:
+    hints = {"published": datetime(2024, 2, 1, 12, tzinfo=UTC), "modified": "2024-02-02"}
+    doc = extract_article(page(), hints=hints)
+    assert (doc["published"], doc["published_source"]) == ("2024-02-01T12:00:00+00:00", "feed")
+    assert doc["modified"] == "2024-02-02"
+
+
 def test_implausible_hint_is_ignored() -> None:
     doc = extract_article(page(), hints={"published": "1970-01-01", "published_source": "feed"})
     assert doc["published"] is None and doc["published_source"] is None
