@@ -132,12 +132,10 @@ def prune_link_blocks(tree: HtmlElement) -> int:
 
 # --- line filters -----------------------------------------------------------------------------
 
-_WORD = re.compile(r"\w+")
-
 
 def words(text: str) -> list[str]:
     """Lower-cased \\w+ tokens, the unit every comparison here works on."""
-    return _WORD.findall(text.casefold())
+    return _WORDS.findall(text.casefold())
 
 
 def drop_headline(lines: list[str], titles: Iterable[str]) -> list[str]:
@@ -195,7 +193,8 @@ LINE_RULES: dict[str, re.Pattern[str]] = {
     ),
     # dateline stamps: "Updated at 1:23 p.m.", "- Published 18 November 2019"
     "timestamp": re.compile(
-        r"^[-–•]?\s*(?:last )?(?:updated|published|posted|first published)\b[\w\s.,:/-]{0,60}$",
+        r"^[-–•]?\s*(?:last )?(?:updated|published|posted|first published)\b(?=.*\d)"
+        r"[\w\s.,:/-]{0,60}$",
         re.IGNORECASE,
     ),
 }
