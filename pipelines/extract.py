@@ -124,8 +124,8 @@ def _extract(
     tree: HtmlElement, url: str | None, hints: Mapping[str, Any] | None
 ) -> dict[str, Any] | None:
     page = meta.read_page_meta(tree)
-    title = meta.pick_title(page)
     site_name = meta.pick_site_name(page)
+    title = meta.pick_title(page, site_name)
     published, published_source = find_published(tree, page, url, hints)
     result: dict[str, Any] = {
         "title": title,

@@ -175,17 +175,30 @@ def pick_language(page: PageMeta) -> str | None:
     return None
 
 
-def pick_title(page: PageMeta) -> str | None:
-    """og:title, JSON-LD headline, the only <h1>, else <title> without the site name."""
-    headline = page.article.get("headline")
-    for candidate in (page.first("og:title", "twitter:title"), clean(headline)):
-        if candidate:
-            return candidate
-    if len(page.h1) == 1:
-        return page.h1[0]
-    if page.title_tag:
-        return max(_TITLE_SEPARATOR.split(page.title_tag), key=len)
-    return page.h1[0] if page.h1 else None
+def pick_title(page: PageMeta, site_name: str | None = None) -> str | None:
+    """og:title, JSON-LD headline, the only <h1>, else <title>; without a trailing site name."""
+    headline = clean(page.article.get("headline"))
+    title = page.first("og:title", "twitter:title") or headline
+    if not title and len(page.h1) == 1:
+        title = page.h1[0]
+    if not title and page.title_tag:
+        title = _headline_part(page.title_tag, site_name)
+    title = title or (page.h1[0] if page.h1 else "")
+    if title and site_name:
+        # "Headline | Site" in og:title too, on some sites
+        parts = _TITLE_SEPARATOR.split(title)
+        if len(parts) > 1 and _same_text(parts[-1], site_name):
+            title = title[: title.rindex(parts[-1])].rstrip(" |-–—•·:»")
+    return title or None
+
+
+def _headline_part(title_tag: str, site_name: str | None) -> str:
+    """The headline in "Headline | Site" or "Site - Headline": not the site's name, and the
+    first part unless another is more than twice as long."""
+    parts = [p for p in _TITLE_SEPARATOR.split(title_tag) if p]
+    named = [p for p in parts if not (site_name and _same_text(p, site_name))] or parts
+    longest = max(named, key=len)
+    return named[0] if len(longest) <= 2 * len(named[0]) else longest
 
 
 def title_variants(page: PageMeta) -> list[str]:

@@ -286,6 +286,22 @@ def test_language_guessed_from_text_when_undeclared() -> None:
     assert extract_article(page(lang=None, paras=FRENCH))["language"] == "fr"
 
 
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (
+            meta("og:title", "Bike review | MoreBikes") + meta("og:site_name", "MoreBikes"),
+            "Bike review",
+        ),
+        ("<title>Big news - The Daily</title>", "Big news"),
+    ],
+)
+def test_title_without_site_name(head: str, expected: str) -> None:
+    paras = "".join(f"<p>{p}</p>" for p in BODY)
+    html = f"<html><head>{head}</head><body><h1>A</h1><h1>B</h1>{paras}</body></html>"
+    assert extract_article(html)["title"] == expected
+
+
 def test_tags_categories_description_image_canonical() -> None:
     head = (
         meta("article:section", "Transport")
