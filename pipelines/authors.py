@@ -38,12 +38,15 @@ _BY = re.compile(
     re.IGNORECASE,
 )
 _SPLIT = re.compile(r"\s*(?:,|;|\||/|&|\band\b|\bund\b|\bwith\b|\s[-–—]\s)\s*", re.IGNORECASE)
-# Words that make a byline a credit line rather than a person.
+# Words that make a byline a credit line rather than a person: desks, wires, site sections
+# ("CNN Business", "Telegraph Sport").
 _NOT_A_PERSON_WORDS = """
 staff desk team editor editors editorial admin administrator newsroom news reporter reporters
 correspondent correspondents contributor contributors writer writers agency agencies wire wires
 press associated service bureau online digital media redaction redaktion redazione redacción web
 guest sponsored partner content unknown anonymous
+sport sports business politics tech technology entertainment opinion science health travel
+lifestyle markets weather
 """
 NOT_A_PERSON = frozenset(_NOT_A_PERSON_WORDS.split())
 # Where a byline runs on into a date or a timestamp.

@@ -160,6 +160,8 @@ def test_seed_categories_come_from_the_breadcrumb_not_the_menu(seed: dict) -> No
         ("By Staff Desk", []),
         ("Associated Press", []),
         ("News Desk", []),
+        ("Telegraph Sport", []),
+        ("Jill Disis, CNN Business", ["Jill Disis"]),
         ("jane.doe@example.com", []),
         ("https://example.com/authors/jane", []),
         ("May 15, 2025", []),
