@@ -1,0 +1,113 @@
+"""The generic boilerplate rules, one by one."""
+
+from __future__ import annotations
+
+import pytest
+from lxml.html import document_fromstring
+
+from pipelines import boilerplate as b
+
+
+def tree(body: str):
+    return document_fromstring(f"<html><body>{body}</body></html>")
+
+
+def texts(root, tag: str) -> list[str]:
+    return [e.text_content() for e in root.iter(tag)]
+
+
+def test_link_only_paragraph_is_a_teaser_but_prose_with_links_is_not() -> None:
+    root = tree(
+        "<p><strong><a href='/a'>Senator announces run for governor next year</a></strong></p>"
+        "<p>The senator, <a href='/s'>Jane Doe</a>, spoke on Monday.</p>"
+        "<p><a href='/b'>Short label</a></p>"
+        "<p><a href='https://example.org/report'>https://example.org/report</a></p>"
+    )
+    b.prune_link_blocks(root)
+    assert texts(root, "p") == [
+        "The senator, Jane Doe, spoke on Monday.",
+        "Short label",
+        "https://example.org/report",
+    ]
+
+
+def test_list_of_links_goes_but_a_list_with_prose_stays() -> None:
+    root = tree(
+        "<ul id='related'><li><a href='/1'>One story</a></li><li><a href='/2'>Two</a></li></ul>"
+        "<ul id='facts'><li><a href='/x'>Paris</a> is the capital</li><li>Lyon is big</li></ul>"
+    )
+    b.prune_link_blocks(root)
+    assert [u.get("id") for u in root.iter("ul")] == ["facts"]
+
+
+def test_removed_element_keeps_its_tail_text() -> None:
+    root = tree("<p>Before <span class='ad'>ad</span> after</p>")
+    b.remove_elements(root, b.compile_selectors(["span.ad"]))
+    assert texts(root, "p") == ["Before  after"]
+
+
+@pytest.mark.parametrize("selector", ["//p", "(//p)[1]", "p", "body > p"])
+def test_selectors_compile(selector: str) -> None:
+    assert b.compile_selector(selector) is not None
+
+
+def test_strip_non_content_keeps_jsonld() -> None:
+    root = tree(
+        "<script>var x = 1;</script><script type='application/ld+json'>{}</script>"
+        "<nav>Menu</nav><p>Text</p>"
+    )
+    b.strip_non_content(root)
+    assert [s.get("type") for s in root.iter("script")] == ["application/ld+json"]
+    assert not list(root.iter("nav"))
+
+
+def test_headline_kicker_and_standfirst() -> None:
+    lines = ["Politics", "Senate passes the budget", "A long night ends in a vote.", "Body one."]
+    assert b.drop_headline(lines, ["Senate passes the budget | The Daily"]) == lines
+    body = b.drop_headline(lines, ["Senate Passes the Budget"])  # case and punctuation aside
+    assert body == ["A long night ends in a vote.", "Body one."]
+    assert b.drop_standfirst(body, ["A long night ends in a vote"]) == ["Body one."]
+
+
+def test_headline_after_the_body_starts_is_left_alone() -> None:
+    lines = ["The Senate passed the budget after a long night of votes on Tuesday.", "Headline"]
+    assert b.drop_headline(lines, ["Headline"]) == lines
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Read more: Council approves new tram line",
+        "[Related: Five things to know about the budget]",
+        "ALSO READ | Markets rally",
+        "Leggi anche",
+        "Sign up for our newsletter",
+        "Get the top stories delivered to your inbox every morning.",
+        "CLICK HERE TO GET THE FOX NEWS APP",
+        "Follow us on Twitter and Facebook",
+        "Leave a Reply",
+        "- Print Article",
+        "Updated at 1:23 p.m.",
+    ],
+)
+def test_boilerplate_lines_are_dropped(line: str) -> None:
+    assert b.drop_boilerplate_lines([line]) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "More than 100 people attended the meeting.",
+        "Related research has found similar effects in mice.",
+        "Updated guidance was issued by the ministry.",
+        "Published reports suggest the deal is close.",
+        "Subscribers will get the new features first, the company said in a statement.",
+    ],
+)
+def test_prose_lines_are_kept(line: str) -> None:
+    assert b.drop_boilerplate_lines([line]) == [line]
+
+
+def test_own_url_line_is_dropped() -> None:
+    url = "https://example.org/news/a"
+    assert b.drop_own_url([url + "/", "Text"], [url, None]) == ["Text"]
