@@ -192,9 +192,10 @@ LINE_RULES: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     # dateline stamps: "Updated at 1:23 p.m.", "- Published 18 November 2019"
+    # or the bare label left when the date itself sat in a <time> element: "· Updated"
     "timestamp": re.compile(
-        r"^[-–•]?\s*(?:last )?(?:updated|published|posted|first published)\b(?=.*\d)"
-        r"[\w\s.,:/-]{0,60}$",
+        r"^[-–•·|]?\s*(?:last )?(?:updated|published|posted|first published)"
+        r"(?:\b(?=.*\d)[\w\s.,:/-]{0,60}|\W*)$",
         re.IGNORECASE,
     ),
 }

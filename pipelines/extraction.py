@@ -71,7 +71,11 @@ class ExtractionPipeline:
         if not is_html(item.content_type, item.body):
             drop(self.stats, "not_html", item)
         extracted = extract_article(
-            item.body, item.url, drop_selectors=item.drop_selectors, hints=item.hints
+            item.body,
+            item.url,
+            encoding=item.encoding,
+            drop_selectors=item.drop_selectors,
+            hints=item.hints,
         )
         if extracted is None:
             drop(self.stats, "no_text", item)

@@ -130,7 +130,7 @@ Last paragraph."""
     ]
     assert article.expected_text == (
         "First paragraph wrapped over two lines.\nA subheading\nA quote.\n"
-        "item one\nitem two\nLast paragraph."
+        "- item one\n- item two\nLast paragraph."
     )
     with pytest.raises(ValueError, match="title"):
         parse_article("broken", source.replace("Title: A title\n", ""))

@@ -53,3 +53,28 @@ if __name__ == "__main__":
         doc = extract_article(html, case["url"])
         score = page_f1(case["truth"], doc["text"] if doc else None)
         print(f"{name:<24} F1 {score:.3f}  floor {case['f1_floor']:.3f}")
+
+
+DEMO_ORIGIN = "http://127.0.0.1:8000"
+
+
+def _demo_articles():
+    from crawler.demo_site import DemoSite
+
+    site = DemoSite()
+    return [(site, article) for article in site.expected_articles()]
+
+
+@pytest.mark.parametrize(
+    ("site", "article"), _demo_articles(), ids=lambda v: getattr(v, "slug", "")
+)
+def test_demo_site_article_extracts_exactly(site, article) -> None:
+    # Both demo templates (WordPress-style and HTML5 + JSON-LD) carry every kind of
+    # boilerplate; the clean text must be exactly the article's body.
+    html = site.get(article.path).body_for(DEMO_ORIGIN)
+    doc = extract_article(html, article.url(DEMO_ORIGIN))
+    assert doc is not None
+    assert doc["text"] == article.text
+    assert doc["title"] == article.title
+    assert doc["authors"] == list(article.authors)
+    assert doc["published"][:10] == article.published.date().isoformat()

@@ -38,8 +38,9 @@ class Block:
     items: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
-        """The block's lines of clean text: one per list item, otherwise one."""
-        return list(self.items) if self.kind == "list" else [self.text]
+        """The block's lines of clean text: one per list item ("- item", as plain text
+        renders a list), otherwise one."""
+        return [f"- {item}" for item in self.items] if self.kind == "list" else [self.text]
 
 
 @dataclass(frozen=True)
