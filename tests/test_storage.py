@@ -103,3 +103,26 @@ def test_not_an_archive_is_refused(tmp_path):
     sqlite3.connect(other).execute("create table stuff (x)").connection.commit()
     with pytest.raises(ArchiveError, match="not a news archive"):
         open_archive(other)
+
+
+WIRE_STORY = " ".join(
+    f"Paragraph {n} of the wire story about the regional grid operator, which said on "
+    f"Tuesday that demand had reached a record during the heatwave number {n}."
+    for n in range(12)
+)
+
+
+def test_syndicated_copies_on_other_sources_are_linked(db):
+    original = article(url="https://wire.example/grid", text=WIRE_STORY)
+    copy = article(
+        url="https://paper.example/grid-record", text=WIRE_STORY + " Reporting by the desk."
+    )
+    copy.source = "paper"
+    unrelated = article(url="https://paper.example/other", text=WIRE_STORY[::-1])
+    unrelated.source = "paper"
+    for item in (original, copy, unrelated):
+        item.published = "2025-06-01"
+        store(db, item)
+    links = {(r["article_id"], r["similar_id"]) for r in db["similar_articles"].rows}
+    assert links == {(1, 2), (2, 1)}
+    assert db["articles"].count == 3  # kept as separate articles
