@@ -151,8 +151,12 @@ def test_schedule_runs_crawls_and_a_second_scheduler_refuses(demo_sources, tmp_p
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
+        runs = []
         while time.monotonic() < deadline:
-            runs = query(db, "select status from crawl_runs") if db.exists() else []
+            try:
+                runs = query(db, "select status from crawl_runs")
+            except sqlite3.Error:  # not created yet
+                runs = []
             if runs and runs[0]["status"] == "completed":
                 break
             time.sleep(0.2)
