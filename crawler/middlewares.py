@@ -45,6 +45,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         self.default_recheck = default_recheck
         self.conn: sqlite3.Connection | None = None
         self.skipped: set[str] = set()
+        self.run_started = datetime.now(UTC)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -59,6 +60,8 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         return middleware
 
     def spider_opened(self) -> None:
+        # Archive times have whole seconds; anything seen since this is this run's own work.
+        self.run_started = datetime.now(UTC).replace(microsecond=0)
         if Path(self.db_path).exists():
             uri = f"file:{Path(self.db_path).resolve()}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -93,6 +96,8 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         recheck = (source.recheck_after if source else None) or self.default_recheck
         changed = bool(updated and fetched and updated > fetched)
         due = bool(recheck and fetched and datetime.now(UTC) - fetched > timedelta(seconds=recheck))
+        if fetched is not None and fetched >= self.run_started:
+            return None  # stored earlier in this very run: a duplicate link, not a skip
         if not (changed or due or fetched is None):
             key = url_key(request.url)
             if key not in self.skipped:  # a URL is often linked from feed, sitemap and pages
