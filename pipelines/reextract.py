@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
@@ -12,7 +11,7 @@ from crawler.items import PageItem
 from pipelines.dedup import content_hash, simhash
 from pipelines.extract import extract_article
 from pipelines.extraction import article_from_page
-from pipelines.store import METADATA_COLUMNS, now_iso, read_html
+from pipelines.store import metadata_columns, now_iso, read_html
 
 SELECT = """select a.id, a.url, a.source, a.published, a.published_source, h.url as fetched_url,
        h.html, h.encoding, h.content_type, h.fetched_at
@@ -49,9 +48,7 @@ def reextract_row(row: Mapping, drop_selectors: Sequence[str] = ()) -> dict | No
         return None
     page = PageItem(url=row["fetched_url"], source=row["source"], body=html)
     item = article_from_page(page, extracted)
-    columns = {name: getattr(item, name) for name in METADATA_COLUMNS}
-    for name in ("authors", "tags", "categories"):
-        columns[name] = json.dumps(columns[name] or [], ensure_ascii=False)
+    columns = metadata_columns(item)
     columns.update(
         text=item.text,
         word_count=item.word_count,

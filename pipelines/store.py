@@ -38,7 +38,8 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _metadata(item: ArticleItem) -> dict[str, Any]:
+def metadata_columns(item: ArticleItem) -> dict[str, Any]:
+    """The item's metadata as `articles` columns (lists as JSON)."""
     values = {name: getattr(item, name) for name in METADATA_COLUMNS}
     for name in ("authors", "tags", "categories"):
         values[name] = json.dumps(values[name] or [], ensure_ascii=False)
@@ -74,7 +75,7 @@ def store_article(
     """
     existing = find_article(db, item)
     record = {
-        **_metadata(item),
+        **metadata_columns(item),
         "text": item.text,
         "word_count": item.word_count,
         "content_hash": item.content_hash,
