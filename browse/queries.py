@@ -1,0 +1,146 @@
+"""The SQL of the archive's canned queries, each defined once.
+
+Datasette serves these as canned queries (see `canned_queries`); `browse.search` and the home
+page run the same text. Parameters missing from a request are '' (datasette's rule for canned
+queries), so every optional filter reads `(:x = '' or ...)`.
+
+Search needs the `fts_query(q)` SQL function (`browse.search.fts_query`), which datasette's
+connections and `browse.search` register: it turns what a person types into FTS5 syntax.
+"""
+
+from __future__ import annotations
+
+# Ranking by bm25 costs about 1 µs for every match, and a word found in every article of a
+# 100,000-article archive matches 100,000 times. A query with more matches than this is ranked
+# among its RANK_WINDOW most recently archived matches (article ids follow crawl order), and
+# only if the filters leave fewer than `limit` of those is every match ranked.
+RANK_WINDOW = 10_000
+
+# snippet() wraps matched words in these private-use characters; browse.search and the HTML
+# rendering turn them into markup after escaping the text (the text itself is never HTML).
+MARK_START, MARK_END = "\ue000", "\ue001"
+
+# Title matches weigh five times a match in the body.
+RANK_FUNCTION = "bm25(5.0, 1.0)"
+
+# Result count: ?limit=, 20 by default, at most 100.
+LIMIT = "min(max(coalesce(cast(nullif(:limit, '') as integer), 20), 1), 100)"
+
+DATE_FILTERS = """(:since = '' or a.published >= :since)
+    and (:until = '' or a.published <= :until || '~')"""  # until is inclusive: any time that day
+
+FILTERS = f"""(:source = '' or a.source = :source)
+    and (:language = '' or a.language = :language)
+    and (:author = '' or exists (select 1 from json_each(a.authors) where value = :author))
+    and {DATE_FILTERS}"""
+
+SNIPPET = (
+    f"snippet(articles_fts, 1, char({ord(MARK_START)}), char({ord(MARK_END)}), '…', 24) as snippet"
+)
+
+# The matches whose ids are in [lo, hi], filtered: the best `limit` by rank (FTS5 sorts by rank
+# itself, so snippet() runs only for the rows returned), or the newest by publication date
+# (sorted by SQLite: snippets come later). `run` says whether it runs at all (LIMIT 0 skips it).
+_RANKED = """select * from (
+    select a.id, articles_fts.rank as rank, {snippet}
+    from articles_fts cross join articles a on a.id = articles_fts.rowid
+    where articles_fts match fts_query(:q) and articles_fts.rank match '{rank_function}'
+      and articles_fts.rowid between {lo} and {hi} and {filters}
+    order by articles_fts.rank
+    limit (case when not (select newest from opts) and {run} then (select n from opts) else 0 end)
+  )"""
+_NEWEST = """select * from (
+    select a.id, null as rank, null as snippet
+    from articles_fts cross join articles a on a.id = articles_fts.rowid
+    where articles_fts match fts_query(:q)
+      and articles_fts.rowid between {lo} and {hi} and {filters}
+    order by a.published desc
+    limit (case when (select newest from opts) and {run} then (select n from opts) else 0 end)
+  )"""
+# Newest first by walking the publication date index and probing the full-text index for each
+# article: quick when the matches are many, which is when it runs.
+_NEWEST_PROBE = """select * from (
+    select a.id, null as rank, null as snippet
+    from articles a
+    where {filters}
+      and exists (select 1 from articles_fts
+                  where articles_fts match fts_query(:q) and rowid = a.id)
+    order by a.published desc
+    limit (case when (select newest from opts) and {run} then (select n from opts) else 0 end)
+  )"""
+
+
+def _fill(template: str, **values: str) -> str:
+    return template.format(snippet=SNIPPET, rank_function=RANK_FUNCTION, filters=FILTERS, **values)
+
+
+_WINDOWED = "(select lo from window) > (select lo from bounds) or (select hi from window) < (select hi from bounds)"
+_RECENT_WINDOWED = "(select lo from recent) > (select lo from bounds)"
+_TOO_FEW = "(select count(*) from pass1) < (select n from opts)"
+
+# Full-text search: the hits, best first (or newest first with sort=newest).
+SEARCH_CTES = f"""with opts as (
+  select {LIMIT} as n, :sort = 'newest' as newest
+),
+-- ids follow crawl order: the id range holding the articles published in [since, until]
+bounds as (
+  select
+    case when :since = '' and :until = '' then 0
+      else (select min(id) from articles
+            where published >= :since and published <= :until || '~') end as lo,
+    case when :since = '' and :until = '' then (select max(id) from articles)
+      else (select max(id) from articles
+            where published >= :since and published <= :until || '~') end as hi
+),
+-- A broad query is ranked first among {RANK_WINDOW:,} of its matches: the newest ones, or
+-- with an `until` date the earliest ones in the range (backfilled old stories get new ids, so
+-- the articles of a past range are packed at the low end of its id range).
+recent as (
+  select coalesce(
+    (select rowid from articles_fts
+     where articles_fts match fts_query(:q)
+       and rowid between (select lo from bounds) and (select hi from bounds)
+     order by rowid desc limit 1 offset {RANK_WINDOW - 1}),
+    (select lo from bounds)) as lo
+),
+window as (
+  select
+    case when :until = '' then (select lo from recent) else (select lo from bounds) end as lo,
+    case when :until = '' then (select hi from bounds) else coalesce(
+      (select rowid from articles_fts
+       where articles_fts match fts_query(:q)
+         and rowid between (select lo from bounds) and (select hi from bounds)
+       order by rowid limit 1 offset {RANK_WINDOW - 1}),
+      (select hi from bounds)) end as hi
+),
+pass1 as materialized (
+  {_fill(_RANKED, lo="(select lo from window)", hi="(select hi from window)", run="1")}
+  union all
+  {_fill(_NEWEST, lo="(select lo from recent)", hi="(select hi from bounds)", run="1")}
+),
+-- ...and then among all of them if the filters left too few
+pass2 as materialized (
+  {_fill(_RANKED, lo="(select lo from bounds)", hi="(select hi from bounds)",
+         run=f"({_WINDOWED}) and {_TOO_FEW}")}
+  union all
+  {_fill(_NEWEST_PROBE, run=f"{_RECENT_WINDOWED} and {_TOO_FEW}")}
+),
+hits as (
+  select * from pass2
+  union all
+  select * from pass1 where not exists (select 1 from pass2)
+),
+-- snippets of the newest-first hits, from one FTS cursor over their id range
+late_snippets as materialized (
+  select rowid as id, {SNIPPET} from articles_fts
+  where articles_fts match fts_query(:q)
+    and rowid between (select min(id) from hits) and (select max(id) from hits)
+    and +rowid in (select id from hits)
+)"""
+
+SEARCH_SQL = f"""{SEARCH_CTES}
+select a.id, a.title, a.source, a.site_name, a.published, a.url,
+  coalesce(hits.snippet, (select snippet from late_snippets s where s.id = hits.id)) as snippet,
+  hits.rank
+from hits join articles a on a.id = hits.id
+order by hits.rank, a.published desc"""
