@@ -144,3 +144,159 @@ select a.id, a.title, a.source, a.site_name, a.published, a.url,
   hits.rank
 from hits join articles a on a.id = hits.id
 order by hits.rank, a.published desc"""
+
+# Columns that make a query's rows an Atom feed (datasette-atom). Text is escaped here, so the
+# feed's HTML holds no markup from the archive; matched words of a snippet are in <b>.
+_ESCAPED = "replace(replace(replace({x}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+ATOM_COLUMNS = f"""a.url as atom_id,
+  coalesce(a.title, a.url) as atom_title,
+  coalesce(strftime('%Y-%m-%dT%H:%M:%SZ', a.published),
+           strftime('%Y-%m-%dT%H:%M:%SZ', a.first_seen), '1970-01-01T00:00:00Z') as atom_updated,
+  a.url as atom_link,
+  json_extract(a.authors, '$[0]') as atom_author_name,
+  '<p>' || {_ESCAPED.format(x="coalesce(a.site_name, a.source)")} || '</p><p>'
+    || replace(replace({_ESCAPED.format(x="{content}")}, char({ord(MARK_START)}), '<b>'),
+               char({ord(MARK_END)}), '</b>') || '</p>' as atom_content_html"""
+
+SEARCH_FEED_SQL = f"""{SEARCH_CTES}
+select {ATOM_COLUMNS.format(content="coalesce(hits.snippet, (select snippet from late_snippets s where s.id = hits.id), '')")}
+from hits join articles a on a.id = hits.id
+order by hits.rank, a.published desc"""
+
+LATEST_SQL = f"""select a.id, a.title, a.source, a.site_name, a.published, a.authors, a.language, a.url
+from articles a
+where {FILTERS}
+order by a.published desc
+limit {LIMIT}"""
+
+ARTICLES_FEED_SQL = f"""select {ATOM_COLUMNS.format(content="coalesce(a.description, substr(a.text, 1, 500), '')")}
+from articles a
+where {FILTERS}
+order by a.published desc
+limit {LIMIT}"""
+
+# Reads only the (source, published) index; the site name comes from each source's newest row.
+SOURCES_SQL = """select s.source,
+  (select site_name from articles where source = s.source order by published desc limit 1)
+    as site_name,
+  s.articles, s.first_published, s.last_published
+from (
+  select source, count(*) as articles, min(published) as first_published,
+    max(published) as last_published
+  from articles group by source
+) s
+order by s.articles desc"""
+
+# Days counted back from the newest publication date (not from today: an archive can be old);
+# dates more than a day in the future are wrong and ignored.
+ARTICLES_PER_DAY_SQL = """with newest as (
+  select max(published) as published from articles
+  where published <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 day')
+)
+select substr(published, 1, 10) as day, source, count(*) as articles
+from articles
+where published >= date((select published from newest),
+                        '-' || coalesce(nullif(:days, ''), 60) || ' days')
+  and published <= (select published from newest)
+  and (:source = '' or source = :source)
+group by day, source
+order by day, source"""
+
+RECENT_RUNS_SQL = f"""select id, started, ended, status, finish_reason, spider, pages_fetched,
+  articles_new, articles_updated, articles_unchanged, pages_dropped, errors
+from crawl_runs
+order by id desc
+limit {LIMIT}"""
+
+RUNS_WITH_ERRORS_SQL = f"""select id, started, ended, status, finish_reason, spider, errors,
+  error_kinds, pages_dropped, dropped
+from crawl_runs
+where errors > 0 or status in ('failed', 'interrupted')
+order by id desc
+limit {LIMIT}"""
+
+CHANGED_ARTICLES_SQL = f"""select a.id, a.title, a.source, a.version, count(v.id) as earlier_versions,
+  min(v.first_seen) as first_seen, a.last_changed, a.url
+from article_versions v join articles a on a.id = v.article_id
+where (:source = '' or a.source = :source)
+group by a.id
+order by a.last_changed desc
+limit {LIMIT}"""
+
+SIMILAR_SQL = f"""select s.article_id, a.title, a.source, s.similar_id, b.title as similar_title,
+  b.source as similar_source, s.distance
+from similar_articles s
+  join articles a on a.id = s.article_id
+  join articles b on b.id = s.similar_id
+where (:id = '' or s.article_id = :id)
+order by s.distance, s.article_id
+limit {LIMIT}"""
+
+_FILTER_HELP = (
+    "Filters: source (exact key), language, author (exact name), since / until "
+    "(dates, until inclusive); limit: 20 rows by default, 100 at most."
+)
+
+
+def canned_queries(*, has_similar: bool = False) -> dict[str, dict]:
+    """Datasette's canned queries for the archive (all read-only)."""
+    queries = {
+        "search": {
+            "sql": SEARCH_SQL,
+            "title": "Search articles",
+            "description": (
+                'Full-text search: words, "exact phrases", prefix*, AND / OR / NOT. Best '
+                "matches first (bm25, title matches weigh more), or newest first with "
+                f"sort=newest. Matched words in the snippet are between U+E000 and U+E001. "
+                f"{_FILTER_HELP}"
+            ),
+            "hide_sql": True,
+        },
+        "search_feed": {
+            "sql": SEARCH_FEED_SQL,
+            "title": "Search results feed",
+            "description": "The search as an Atom feed: add .atom to this page's address.",
+            "hide_sql": True,
+        },
+        "latest_articles": {
+            "sql": LATEST_SQL,
+            "title": "Latest articles",
+            "description": f"Newest articles by publication date. {_FILTER_HELP}",
+        },
+        "articles_feed": {
+            "sql": ARTICLES_FEED_SQL,
+            "title": "Latest articles feed",
+            "description": f"Latest articles as an Atom feed (.atom). {_FILTER_HELP}",
+            "hide_sql": True,
+        },
+        "sources": {"sql": SOURCES_SQL, "title": "Sources", "description": "Articles per source."},
+        "articles_per_day": {
+            "sql": ARTICLES_PER_DAY_SQL,
+            "title": "Articles per day per source",
+            "description": "Articles published per day and source over the last `days` days "
+            "(60 by default) of the archive.",
+        },
+        "recent_runs": {
+            "sql": RECENT_RUNS_SQL,
+            "title": "Recent crawl runs",
+            "description": "The latest crawl runs and what they did.",
+        },
+        "runs_with_errors": {
+            "sql": RUNS_WITH_ERRORS_SQL,
+            "title": "Crawl runs with errors",
+            "description": "Runs that had errors, failed or were interrupted.",
+        },
+        "changed_articles": {
+            "sql": CHANGED_ARTICLES_SQL,
+            "title": "Changed articles",
+            "description": "Articles whose text changed after they were first archived, with "
+            "how many earlier versions are kept.",
+        },
+    }
+    if has_similar:
+        queries["similar_articles"] = {
+            "sql": SIMILAR_SQL,
+            "title": "Similar articles",
+            "description": "Near-duplicate stories across sources (lower distance: more alike).",
+        }
+    return queries
