@@ -196,11 +196,125 @@ def build_archive(path: Path, count: int) -> None:
     tmp.rename(path)
 
 
+def query_mix(per_kind: int, seed: int = 11) -> dict[str, list[dict[str, str]]]:
+    """Search requests (query-string parameters) by kind, drawn from the archive's vocabulary."""
+    rng = random.Random(seed)
+    maker = TextMaker()  # same seed as the archive: the same vocabulary
+    head = list(dict.fromkeys(HEAD_WORDS))
+    common = head[:60]  # "the" ... : in most articles
+    rare = maker.words[5_000:]  # a handful of articles each
+    phrases = [p for topic in maker.topics for p in topic]
+    prefixes = sorted({w[:n] for w in head[60:] if len(w) >= 7 for n in (4, 5, 6)})
+    sources = [s[0] for s in SOURCES]
+    authors = [f"{f} {last}" for f in FIRST for last in LAST]
+
+    def pick(words: list[str]) -> str:
+        return rng.choice(words)
+
+    def filters() -> dict[str, str]:
+        kind = rng.choice(["source", "language", "author", "recent", "old", "source+old"])
+        if kind == "source":
+            return {"source": pick(sources)}
+        if kind == "language":
+            return {"language": pick(["de", "fr"])}
+        if kind == "author":
+            return {"author": pick(authors)}
+        if kind == "recent":
+            return {"since": "2025-10-01"}
+        if kind == "old":
+            return {"since": "2024-12-01", "until": "2024-12-31"}
+        return {"source": pick(sources), "since": "2025-02-01", "until": "2025-02-28"}
+
+    makers = {
+        "rare word": lambda: {"q": pick(rare)},
+        "common word": lambda: {"q": pick(common)},
+        "two common words": lambda: {"q": f"{pick(common)} {pick(head)}"},
+        "phrase": lambda: {"q": f'"{pick(phrases)}"'},
+        "prefix": lambda: {"q": pick(prefixes) + "*"},
+        "boolean": lambda: {
+            "q": rng.choice(
+                [
+                    f"{pick(head)} OR {pick(rare)}",
+                    f"{pick(head)} NOT {pick(head)}",
+                    f"({pick(rare)} OR {pick(rare)}) AND {pick(head)}",
+                    f'"{pick(phrases)}" AND {pick(common)}',
+                ]
+            )
+        },
+        "filters": lambda: {"q": pick(common + head[60:] + phrases), **filters()},
+        "newest first": lambda: {"q": pick(common + head[60:]), "sort": "newest", **filters()},
+    }
+    return {kind: [make() for _ in range(per_kind)] for kind, make in makers.items()}
+
+
+def _stats(times: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95, ordered[-1]
+
+
+async def _timed_get(client, path: str) -> tuple[float, dict]:
+    started = time.perf_counter()
+    response = await client.get(path)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"{path}: HTTP {response.status_code}: {response.text[:300]}")
+    return elapsed, response.json()
+
+
+async def run_benchmark(db_path: Path, per_kind: int) -> None:
+    """Time the query mix through datasette's JSON API (in-process ASGI) and print a table."""
+    from browse import make_datasette
+
+    ds = make_datasette(db_path)
+    client = ds.client
+    mix = query_mix(per_kind)
+    for params in mix["common word"][:5]:  # warm up: page cache, connections, plugins
+        await client.get("/archive/search.json?" + urlencode(params))
+    print(f"{'kind':<34}{'n':>4}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'hits/q':>8}")
+    all_times: list[float] = []
+    slowest: list[tuple[float, str, dict]] = []
+    for kind, queries in mix.items():
+        times, hits = [], 0
+        for params in queries:
+            path = "/archive/search.json?_shape=array&" + urlencode(params)
+            elapsed, rows = await _timed_get(client, path)
+            times.append(elapsed)
+            hits += len(rows)
+            slowest.append((elapsed, kind, params))
+        all_times += times
+        median, p95, most = _stats(times)
+        print(f"{kind:<34}{len(times):>4}{median:>11.1f}{p95:>9.1f}{most:>9.1f}{hits / len(times):>8.1f}")
+    median, p95, most = _stats(all_times)
+    print(f"{'ALL search queries':<34}{len(all_times):>4}{median:>11.1f}{p95:>9.1f}{most:>9.1f}")
+    print("slowest:", "; ".join(f"{ms:.0f} ms {p}" for ms, _, p in sorted(slowest)[-5:][::-1]))
+    # For comparison: datasette's own table search (?_search=, newest first as configured),
+    # with its count and facets as the table page runs them, and without (_nocount, no facets).
+    for label, extra in (
+        ("table ?_search= (count+facets)", {}),
+        ("table ?_search= (_nocount, _nofacet)", {"_nocount": "1", "_nofacet": "1"}),
+    ):
+        times = []
+        for params in mix["common word"][:10] + mix["rare word"][:10]:
+            path = "/archive/articles.json?" + urlencode({"_search": params["q"], **extra})
+            if not extra:
+                path += "&_facet=source&_facet=language&_facet_array=authors"
+            elapsed, _ = await _timed_get(client, path)
+            times.append(elapsed)
+        median, p95, most = _stats(times)
+        print(f"{label:<34}{len(times):>4}{median:>11.1f}{p95:>9.1f}{most:>9.1f}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--articles", type=int, default=100_000, help="archive size")
+    parser.add_argument("--queries", type=int, default=40, help="queries per kind")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     db_path = OUT / f"search-{args.articles}.db"
     if not db_path.exists():
+        print(f"Building {db_path} ({args.articles:,} synthetic articles, once)...", flush=True)
         build_archive(db_path, args.articles)
+    size_mb = db_path.stat().st_size / 1e6
+    print(f"Archive: {db_path} ({args.articles:,} articles, {size_mb:,.0f} MB)")
+    asyncio.run(run_benchmark(db_path, args.queries))

@@ -23,7 +23,7 @@ from browse.queries import (
     RECENT_RUNS_SQL,
     SOURCES_SQL,
 )
-from browse.search import describe_fts_error, register_functions, snippet_html
+from browse.search import describe_fts_error, fts_query, register_functions, snippet_html
 
 NO_FILTERS = {"source": "", "language": "", "author": "", "since": "", "until": ""}
 
@@ -38,10 +38,15 @@ def prepare_jinja2_environment(env):
     env.filters["paragraphs"] = paragraphs
     env.filters["json_list"] = json_list
     env.filters["snippet_html"] = snippet_html
-    env.filters["fts_error"] = lambda message: describe_fts_error(str(message or ""))
+    env.filters["fts_error"] = search_error
     env.filters["safe_url"] = safe_url
     env.globals["table_args"] = table_args
     env.globals["articles_per_day_svg"] = articles_per_day_svg
+
+
+def search_error(error: object, query: str | None) -> str | None:
+    """Why the search page's query failed, for people; None if not a search syntax error."""
+    return describe_fts_error(str(error or ""), fts_query(query))
 
 
 def safe_url(url: str | None) -> str | None:
@@ -248,7 +253,8 @@ def handle_exception(datasette, request, exception):
     # The table's ?_search= takes raw FTS5 syntax: explain a syntax error instead of
     # datasette's "Invalid SQL".
     if request.args.get("_search") is not None:
-        reason = describe_fts_error(str(getattr(exception, "message", None) or exception))
+        message = str(getattr(exception, "message", None) or exception)
+        reason = describe_fts_error(message, request.args["_search"])
         if reason:
             message = (
                 f"Bad search query {request.args['_search']!r}: {reason}. Search words, "

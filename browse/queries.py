@@ -14,7 +14,7 @@ from __future__ import annotations
 # 100,000-article archive matches 100,000 times. A query with more matches than this is ranked
 # among its RANK_WINDOW most recently archived matches (article ids follow crawl order), and
 # only if the filters leave fewer than `limit` of those is every match ranked.
-RANK_WINDOW = 10_000
+RANK_WINDOW = 5_000
 
 # snippet() wraps matched words in these private-use characters; browse.search and the HTML
 # rendering turn them into markup after escaping the text (the text itself is never HTML).

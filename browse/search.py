@@ -84,9 +84,9 @@ def fts_query(query: str | None) -> str:
     return "".join(out)
 
 
-def describe_fts_error(message: str) -> str | None:
-    """A person-readable reason for an SQLite error raised by an FTS5 query; None when the error
-    is not about the query's syntax."""
+def describe_fts_error(message: str, query: str | None = None) -> str | None:
+    """A person-readable reason for an SQLite error raised by the FTS5 `query`; None when the
+    error is not about the query's syntax."""
     if message.startswith("unterminated string"):
         return 'a double quote (") is not closed'
     if message.startswith("fts5: syntax error near"):
@@ -94,9 +94,12 @@ def describe_fts_error(message: str) -> str | None:
         if near in ('""', ""):
             return "the query ends too early: AND, OR, NOT or ( needs something after it"
         return f"unexpected {near}"
-    if message.startswith("no such column:"):
+    if message.startswith("no such column:") and query is not None:
+        # FTS5 reads "word:" and "-word" as column filters
         column = message.removeprefix("no such column:").strip()
-        return f'"{column}:" is not a column to search (use title: or text:)'
+        if column and column in query:
+            return f'"{column}" is read as a column name, and there is no such column'
+        return None
     if message.startswith("unknown special query"):
         return "* must follow a word, as in elect*"
     if message.startswith("fts5:"):
@@ -170,7 +173,7 @@ def search(
         columns = [d[0] for d in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     except sqlite3.OperationalError as error:
-        reason = describe_fts_error(str(error))
+        reason = describe_fts_error(str(error), fts_query(query))
         if reason is None:
             raise
         raise SearchQueryError(f"Bad search query {query!r}: {reason}; {_QUERY_HELP}.") from None
