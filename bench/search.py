@@ -26,9 +26,14 @@ from urllib.parse import urlencode
 
 OUT = Path(__file__).parent / "out"
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 # The head of English news text, most frequent first; the tail of the vocabulary is made of
 # generated words. Zipf's law then makes "the" appear in every article and most words rare.
-HEAD_WORDS = """the of and to a in that is for on said was with he it as at by from his
+HEAD_WORDS = _words("""the of and to a in that is for on said was with he it as at by from his
 have be has are an not they who this but had were its their been will after would more
 which about one new also year people two than up there she out first over government
 when last into could her other percent time all can we years told some minister president
@@ -45,7 +50,7 @@ students teachers university research scientists study data technology internet
 company companies shares investors stock oil gas prices fuel electricity storm flood
 flooding fire wildfire earthquake rescue victims emergency match season team coach
 players league final cup goal win victory defeat championship film music festival
-artist museum book author award""".split()
+artist museum book author award""")
 
 # Topics give articles bursts of related words, so phrase queries find real phrases.
 TOPICS = [
@@ -72,14 +77,14 @@ SOURCES = [  # (source key, site name, weight, language)
     ("lemessager", "Le Messager", 4, "fr"),
 ]
 
-FIRST = "Anna Ben Carla David Elena Farid Grace Hugo Ines Jonas Karin Liam Maria Nora".split()
-LAST = "Adams Becker Costa Dubois Evans Fischer Garcia Hansen Ivanova Jensen Kowalski".split()
+FIRST = _words("Anna Ben Carla David Elena Farid Grace Hugo Ines Jonas Karin Liam Maria Nora")
+LAST = _words("Adams Becker Costa Dubois Evans Fischer Garcia Hansen Ivanova Jensen Kowalski")
 
 
 def _tail_words(count: int, rng: random.Random) -> list[str]:
     """Pronounceable made-up words, all distinct, none in HEAD_WORDS."""
-    onsets = "b c d f g h k l m n p r s t v w z br cr dr fl gr pl pr sh st tr".split()
-    vowels = "a e i o u ai ea ie oo ou".split()
+    onsets = _words("b c d f g h k l m n p r s t v w z br cr dr fl gr pl pr sh st tr")
+    vowels = _words("a e i o u ai ea ie oo ou")
     codas = ["", "n", "r", "s", "t", "l", "nd", "rt", "st", "ck"]
     seen = set(HEAD_WORDS)
     words: list[str] = []
@@ -106,7 +111,9 @@ class TextMaker:
         self.topics = [t.split("|") for t in TOPICS]
 
     def _sentence(self, topic: list[str], lo: int = 8, hi: int = 24) -> str:
-        words = self.rng.choices(self.words, cum_weights=self.cum_weights, k=self.rng.randint(lo, hi))
+        words = self.rng.choices(
+            self.words, cum_weights=self.cum_weights, k=self.rng.randint(lo, hi)
+        )
         if self.rng.random() < 0.5:
             words.insert(self.rng.randrange(len(words)), self.rng.choice(topic))
         return " ".join(words).capitalize() + "."
@@ -284,7 +291,8 @@ async def run_benchmark(db_path: Path, per_kind: int) -> None:
             slowest.append((elapsed, kind, params))
         all_times += times
         median, p95, most = _stats(times)
-        print(f"{kind:<34}{len(times):>4}{median:>11.1f}{p95:>9.1f}{most:>9.1f}{hits / len(times):>8.1f}")
+        row = f"{kind:<34}{len(times):>4}{median:>11.1f}{p95:>9.1f}{most:>9.1f}"
+        print(f"{row}{hits / len(times):>8.1f}")
     median, p95, most = _stats(all_times)
     print(f"{'ALL search queries':<34}{len(all_times):>4}{median:>11.1f}{p95:>9.1f}{most:>9.1f}")
     print("slowest:", "; ".join(f"{ms:.0f} ms {p}" for ms, _, p in sorted(slowest)[-5:][::-1]))

@@ -7,6 +7,7 @@ charts) and the search library (`browse.search`).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,7 +89,5 @@ def serve(db_path: str, host: str = "127.0.0.1", port: int = 8001) -> None:
     ds = make_datasette(db_path)
     print(f"Serving {db_path} at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn handles Ctrl-C; this is a fallback
         uvicorn.Server(config).run()
-    except KeyboardInterrupt:
-        pass

@@ -247,9 +247,9 @@ def _empty_feed(request) -> Response:
 @hookimpl
 def handle_exception(datasette, request, exception):
     # datasette-atom fails on a query with no rows (max() of nothing): serve an empty feed.
-    if request.path.endswith(".atom") and isinstance(exception, ValueError):
-        if "empty" in str(exception):
-            return _empty_feed(request)
+    atom = request.path.endswith(".atom")
+    if atom and isinstance(exception, ValueError) and "empty" in str(exception):
+        return _empty_feed(request)
     # The table's ?_search= takes raw FTS5 syntax: explain a syntax error instead of
     # datasette's "Invalid SQL".
     if request.args.get("_search") is not None:

@@ -10,10 +10,11 @@ connections and `browse.search` register: it turns what a person types into FTS5
 
 from __future__ import annotations
 
-# Ranking by bm25 costs about 1 µs for every match, and a word found in every article of a
-# 100,000-article archive matches 100,000 times. A query with more matches than this is ranked
-# among its RANK_WINDOW most recently archived matches (article ids follow crawl order), and
-# only if the filters leave fewer than `limit` of those is every match ranked.
+# Ranking by bm25 costs about 1 µs per match, and a word found in every article of a
+# 100,000-article archive has 100,000 matches. So a query with more matches than RANK_WINDOW is
+# ranked among RANK_WINDOW of them: its newest (article ids follow crawl order), or with an
+# `until` date the earliest in the date range. Only if the filters leave fewer than `limit` of
+# those are all its matches ranked.
 RANK_WINDOW = 5_000
 
 # snippet() wraps matched words in these private-use characters; browse.search and the HTML
@@ -26,75 +27,68 @@ RANK_FUNCTION = "bm25(5.0, 1.0)"
 # Result count: ?limit=, 20 by default, at most 100.
 LIMIT = "min(max(coalesce(cast(nullif(:limit, '') as integer), 20), 1), 100)"
 
-DATE_FILTERS = """(:since = '' or a.published >= :since)
-    and (:until = '' or a.published <= :until || '~')"""  # until is inclusive: any time that day
-
-FILTERS = f"""(:source = '' or a.source = :source)
+# until is inclusive: "2025-03-02" takes in any time that day.
+FILTERS = """(:source = '' or a.source = :source)
     and (:language = '' or a.language = :language)
     and (:author = '' or exists (select 1 from json_each(a.authors) where value = :author))
-    and {DATE_FILTERS}"""
+    and (:since = '' or a.published >= :since)
+    and (:until = '' or a.published <= :until || '~')"""
 
-SNIPPET = (
-    f"snippet(articles_fts, 1, char({ord(MARK_START)}), char({ord(MARK_END)}), '…', 24) as snippet"
-)
+SNIPPET = f"snippet(articles_fts, 1, char({ord(MARK_START)}), char({ord(MARK_END)}), '…', 24)"
 
-# The matches whose ids are in [lo, hi], filtered: the best `limit` by rank (FTS5 sorts by rank
-# itself, so snippet() runs only for the rows returned), or the newest by publication date
-# (sorted by SQLite: snippets come later). `run` says whether it runs at all (LIMIT 0 skips it).
-_RANKED = """select * from (
-    select a.id, articles_fts.rank as rank, {snippet}
+# One pass over the matches with ids in [lo, hi] that pass the filters: the best by rank (FTS5
+# sorts by rank itself, so snippet() runs only for the rows returned) or the newest (sorted by
+# SQLite, so their snippets come later). `run` tells whether the pass runs: LIMIT 0 skips it.
+_RANKED = f"""select * from (
+    select a.id, articles_fts.rank as rank, {SNIPPET} as snippet
     from articles_fts cross join articles a on a.id = articles_fts.rowid
-    where articles_fts match fts_query(:q) and articles_fts.rank match '{rank_function}'
-      and articles_fts.rowid between {lo} and {hi} and {filters}
+    where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
+      and articles_fts.rowid between {{lo}} and {{hi}} and {FILTERS}
     order by articles_fts.rank
-    limit (case when not (select newest from opts) and {run} then (select n from opts) else 0 end)
+    limit (case when not (select newest from opts) and {{run}} then (select n from opts) else 0 end)
   )"""
-_NEWEST = """select * from (
+_NEWEST = f"""select * from (
     select a.id, null as rank, null as snippet
     from articles_fts cross join articles a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q)
-      and articles_fts.rowid between {lo} and {hi} and {filters}
+      and articles_fts.rowid between {{lo}} and {{hi}} and {FILTERS}
     order by a.published desc
-    limit (case when (select newest from opts) and {run} then (select n from opts) else 0 end)
+    limit (case when (select newest from opts) and {{run}} then (select n from opts) else 0 end)
   )"""
 # Newest first by walking the publication date index and probing the full-text index for each
 # article: quick when the matches are many, which is when it runs.
-_NEWEST_PROBE = """select * from (
+_NEWEST_PROBE = f"""select * from (
     select a.id, null as rank, null as snippet
     from articles a
-    where {filters}
+    where {FILTERS}
       and exists (select 1 from articles_fts
                   where articles_fts match fts_query(:q) and rowid = a.id)
     order by a.published desc
-    limit (case when (select newest from opts) and {run} then (select n from opts) else 0 end)
+    limit (case when (select newest from opts) and {{run}} then (select n from opts) else 0 end)
   )"""
 
-
-def _fill(template: str, **values: str) -> str:
-    return template.format(snippet=SNIPPET, rank_function=RANK_FUNCTION, filters=FILTERS, **values)
-
-
-_WINDOWED = "(select lo from window) > (select lo from bounds) or (select hi from window) < (select hi from bounds)"
-_RECENT_WINDOWED = "(select lo from recent) > (select lo from bounds)"
+_RANKED_WINDOW_CUT = (
+    "((select lo from window) > (select lo from bounds)"
+    " or (select hi from window) < (select hi from bounds))"
+)
+_NEWEST_WINDOW_CUT = "(select lo from recent) > (select lo from bounds)"
 _TOO_FEW = "(select count(*) from pass1) < (select n from opts)"
+_DATE_RANGE = "published >= :since and published <= :until || '~'"
 
-# Full-text search: the hits, best first (or newest first with sort=newest).
+# Full-text search: the hits, best first (or newest first with sort=newest). Parameters: q,
+# source, language, author, since, until, sort, limit.
 SEARCH_CTES = f"""with opts as (
   select {LIMIT} as n, :sort = 'newest' as newest
 ),
--- ids follow crawl order: the id range holding the articles published in [since, until]
+-- the id range holding the articles published in [since, until]
 bounds as (
   select
     case when :since = '' and :until = '' then 0
-      else (select min(id) from articles
-            where published >= :since and published <= :until || '~') end as lo,
+      else (select min(id) from articles where {_DATE_RANGE}) end as lo,
     case when :since = '' and :until = '' then (select max(id) from articles)
-      else (select max(id) from articles
-            where published >= :since and published <= :until || '~') end as hi
+      else (select max(id) from articles where {_DATE_RANGE}) end as hi
 ),
--- A broad query is ranked first among {RANK_WINDOW:,} of its matches: the newest ones, or
--- with an `until` date the earliest ones in the range (backfilled old stories get new ids, so
--- the articles of a past range are packed at the low end of its id range).
+-- the {RANK_WINDOW:,} newest matches in that range...
 recent as (
   select coalesce(
     (select rowid from articles_fts
@@ -103,6 +97,8 @@ recent as (
      order by rowid desc limit 1 offset {RANK_WINDOW - 1}),
     (select lo from bounds)) as lo
 ),
+-- ...or with an until date the earliest (backfilled old stories get new ids, so the articles
+-- of a past date range are packed at the low end of its id range)
 window as (
   select
     case when :until = '' then (select lo from recent) else (select lo from bounds) end as lo,
@@ -114,16 +110,21 @@ window as (
       (select hi from bounds)) end as hi
 ),
 pass1 as materialized (
-  {_fill(_RANKED, lo="(select lo from window)", hi="(select hi from window)", run="1")}
+  {_RANKED.format(lo="(select lo from window)", hi="(select hi from window)", run="1")}
   union all
-  {_fill(_NEWEST, lo="(select lo from recent)", hi="(select hi from bounds)", run="1")}
+  {_NEWEST.format(lo="(select lo from recent)", hi="(select hi from bounds)", run="1")}
 ),
--- ...and then among all of them if the filters left too few
+-- all the matches in the range, when the filters left too few in the window
 pass2 as materialized (
-  {_fill(_RANKED, lo="(select lo from bounds)", hi="(select hi from bounds)",
-         run=f"({_WINDOWED}) and {_TOO_FEW}")}
+  {
+    _RANKED.format(
+        lo="(select lo from bounds)",
+        hi="(select hi from bounds)",
+        run=f"{_RANKED_WINDOW_CUT} and {_TOO_FEW}",
+    )
+}
   union all
-  {_fill(_NEWEST_PROBE, run=f"{_RECENT_WINDOWED} and {_TOO_FEW}")}
+  {_NEWEST_PROBE.format(run=f"{_NEWEST_WINDOW_CUT} and {_TOO_FEW}")}
 ),
 hits as (
   select * from pass2
@@ -132,15 +133,16 @@ hits as (
 ),
 -- snippets of the newest-first hits, from one FTS cursor over their id range
 late_snippets as materialized (
-  select rowid as id, {SNIPPET} from articles_fts
+  select rowid as id, {SNIPPET} as snippet from articles_fts
   where articles_fts match fts_query(:q)
     and rowid between (select min(id) from hits) and (select max(id) from hits)
     and +rowid in (select id from hits)
 )"""
 
+_HIT_SNIPPET = "coalesce(hits.snippet, (select snippet from late_snippets s where s.id = hits.id))"
+
 SEARCH_SQL = f"""{SEARCH_CTES}
-select a.id, a.title, a.source, a.site_name, a.published, a.url,
-  coalesce(hits.snippet, (select snippet from late_snippets s where s.id = hits.id)) as snippet,
+select a.id, a.title, a.source, a.site_name, a.published, a.url, {_HIT_SNIPPET} as snippet,
   hits.rank
 from hits join articles a on a.id = hits.id
 order by hits.rank, a.published desc"""
@@ -159,17 +161,19 @@ ATOM_COLUMNS = f"""a.url as atom_id,
                char({ord(MARK_END)}), '</b>') || '</p>' as atom_content_html"""
 
 SEARCH_FEED_SQL = f"""{SEARCH_CTES}
-select {ATOM_COLUMNS.format(content="coalesce(hits.snippet, (select snippet from late_snippets s where s.id = hits.id), '')")}
+select {ATOM_COLUMNS.format(content=f"coalesce({_HIT_SNIPPET}, '')")}
 from hits join articles a on a.id = hits.id
 order by hits.rank, a.published desc"""
 
-LATEST_SQL = f"""select a.id, a.title, a.source, a.site_name, a.published, a.authors, a.language, a.url
+LATEST_SQL = f"""select a.id, a.title, a.source, a.site_name, a.published, a.authors, a.language,
+  a.url
 from articles a
 where {FILTERS}
 order by a.published desc
 limit {LIMIT}"""
 
-ARTICLES_FEED_SQL = f"""select {ATOM_COLUMNS.format(content="coalesce(a.description, substr(a.text, 1, 500), '')")}
+_SUMMARY = "coalesce(a.description, substr(a.text, 1, 500), '')"
+ARTICLES_FEED_SQL = f"""select {ATOM_COLUMNS.format(content=_SUMMARY)}
 from articles a
 where {FILTERS}
 order by a.published desc
@@ -215,8 +219,8 @@ where errors > 0 or status in ('failed', 'interrupted')
 order by id desc
 limit {LIMIT}"""
 
-CHANGED_ARTICLES_SQL = f"""select a.id, a.title, a.source, a.version, count(v.id) as earlier_versions,
-  min(v.first_seen) as first_seen, a.last_changed, a.url
+CHANGED_ARTICLES_SQL = f"""select a.id, a.title, a.source, a.version,
+  count(v.id) as earlier_versions, min(v.first_seen) as first_seen, a.last_changed, a.url
 from article_versions v join articles a on a.id = v.article_id
 where (:source = '' or a.source = :source)
 group by a.id

@@ -22,6 +22,7 @@ FTS_COLUMNS = ("title", "text")
 # A bare word in FTS5: letters, digits, underscore, any non-ASCII character.
 _BAREWORD = re.compile(r"[\w\u0080-\U0010ffff]+")
 _WORD = re.compile(r'[^\s()"]+')
+_NEAR_WORD = re.compile(r'[^\s()",]+')
 _OPERATORS = {"AND", "OR", "NOT"}
 _QUERY_HELP = 'use words, "exact phrases", prefix*, AND/OR/NOT and (parentheses)'
 
@@ -31,7 +32,7 @@ class SearchQueryError(ValueError):
 
 
 def _quote_word(word: str) -> str:
-    if word in _OPERATORS or word.startswith("NEAR("):
+    if word in _OPERATORS:
         return word
     column, colon, rest = word.partition(":")
     if colon and column in FTS_COLUMNS and rest:
@@ -54,10 +55,12 @@ def fts_query(query: str | None) -> str:
     if not query:
         return '""'
     out: list[str] = []
+    in_near = False  # inside NEAR( ... ), where "," separates the phrases from the distance
     i = 0
     while i < len(query):
         char = query[i]
-        if char.isspace() or char in "()":
+        if char.isspace() or char in "()" or (in_near and char == ","):
+            in_near = in_near and char != ")"
             out.append(char)
             i += 1
         elif char == '"':  # a phrase, up to its closing quote ("" inside is a quote)
@@ -73,11 +76,12 @@ def fts_query(query: str | None) -> str:
             out.append(query[i:stop])
             i = stop
         else:
-            match = _WORD.match(query, i)
+            match = (_NEAR_WORD if in_near else _WORD).match(query, i)
             assert match is not None
             word = match.group()
-            if word.startswith("NEAR") and query.startswith("(", match.end()):
-                out.append(word)  # NEAR(...): the group that follows is kept as typed
+            if word == "NEAR" and query.startswith("(", match.end()):
+                in_near = True
+                out.append(word)
             else:
                 out.append(_quote_word(word))
             i = match.end()
@@ -92,7 +96,9 @@ def describe_fts_error(message: str, query: str | None = None) -> str | None:
     if message.startswith("fts5: syntax error near"):
         near = message.removeprefix("fts5: syntax error near").strip()
         if near in ('""', ""):
-            return "the query ends too early: AND, OR, NOT or ( needs something after it"
+            if query is not None and query.count("(") > query.count(")"):
+                return 'a "(" is not closed'
+            return "the query ends too early: AND, OR or NOT needs something after it"
         return f"unexpected {near}"
     if message.startswith("no such column:") and query is not None:
         # FTS5 reads "word:" and "-word" as column filters

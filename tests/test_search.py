@@ -1,0 +1,132 @@
+"""browse.search: the search library behind `newsarchive search` (same SQL as the search page)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from browse.queries import RANK_WINDOW
+from browse.search import SearchQueryError, fts_query, search, snippet_html
+from pipelines.archive import open_archive
+from tests.test_browse import make_archive
+
+COLUMNS = {"id", "title", "source", "site_name", "published", "url", "snippet", "rank"}
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    return make_archive(tmp_path_factory.mktemp("search") / "archive.db")
+
+
+def ids(results: list[dict]) -> list[int]:
+    return [row["id"] for row in results]
+
+
+def test_results_best_first_with_highlighted_snippets(archive):
+    results = search(str(archive), "ceasefire talks")
+    assert ids(results) == [1]
+    assert set(results[0]) == COLUMNS
+    assert "**ceasefire**" in results[0]["snippet"].lower()
+    results = search(archive, "ceasefire", highlight=("[", "]"))
+    assert ids(results) == [1, 2]
+    assert "[ceasefire]" in results[1]["snippet"]
+    assert results[0]["rank"] < results[1]["rank"]
+
+
+def test_accepts_a_path_a_connection_or_a_sqlite_utils_database(archive):
+    conn = sqlite3.connect(archive)
+    assert ids(search(conn, "election")) == [2]
+    assert ids(search(sqlite_utils.Database(archive), "election")) == [2]
+    with pytest.raises(FileNotFoundError):
+        search(archive.parent / "missing.db", "election")
+
+
+def test_filters_and_limit(archive):
+    assert set(ids(search(archive, "minister", source="metro"))) == {2, 4}
+    assert ids(search(archive, "minister", language="de")) == [3]
+    assert set(ids(search(archive, "minister", author="Ben Becker"))) == {2, 4}
+    assert set(ids(search(archive, "minist*", since="2025-02-01", until="2025-02-28"))) == {3, 5}
+    assert len(search(archive, "minist*", limit=2)) == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ('"ceasefire talks', 'a double quote (") is not closed'),
+        ("ceasefire AND", "AND, OR or NOT needs something after it"),
+        ("OR talks", 'unexpected "OR"'),
+        ("(talks OR deal", 'a "(" is not closed'),
+    ],
+)
+def test_syntax_errors_raise_a_one_line_message(archive, query, reason):
+    with pytest.raises(SearchQueryError) as error:
+        search(archive, query)
+    message = str(error.value)
+    assert reason in message and "\n" not in message
+    assert message.startswith(f"Bad search query {query!r}")
+
+
+def test_fts_query_quotes_words_with_punctuation_and_keeps_the_syntax():
+    assert fts_query("covid-19 vaccine") == '"covid-19" vaccine'
+    assert fts_query("O'Brien U.S.") == '"O\'Brien" "U.S."'
+    assert fts_query('"prime minister" OR elect*') == '"prime minister" OR elect*'
+    assert fts_query("(a OR b) AND NOT c") == "(a OR b) AND NOT c"
+    assert fts_query("title:budget ex-minister*") == 'title:budget "ex-minister"*'
+    assert fts_query("NEAR(ceasefire talks, 5)") == "NEAR(ceasefire talks, 5)"
+    assert fts_query('say "hi') == 'say "hi'  # left for FTS5 to report
+    assert fts_query("  ") == '""'
+
+
+def test_snippet_html_escapes_the_text_and_marks_the_matches():
+    assert snippet_html("a <b>\ue000x\ue001 & y") == "a &lt;b&gt;<mark>x</mark> &amp; y"
+
+
+# Broad queries: more matches than RANK_WINDOW. Every article says "common"; the oldest ones
+# come from "oldsource", were published in 2020 and say "common" most often (best bm25).
+OLD = 30
+
+
+@pytest.fixture(scope="module")
+def broad_archive(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("broad") / "archive.db"
+    db = open_archive(path)
+    rows = []
+    for i in range(1, RANK_WINDOW + 201):
+        old = i <= OLD
+        rows.append(
+            {
+                "id": i,
+                "url": f"https://example.com/{i}",
+                "source": "oldsource" if old else "newsource",
+                "title": f"Story {i}",
+                "authors": json.dumps([]),
+                "published": f"2020-01-{i:02d}" if old else f"2025-{1 + i % 12:02d}-10",
+                "language": "en",
+                "text": ("common " * (5 if old else 1)) + f"filler words of story number {i}",
+            }
+        )
+    db["articles"].insert_all(rows, batch_size=1000)
+    db.close()
+    return path
+
+
+def test_broad_query_is_ranked_among_its_newest_matches(broad_archive):
+    results = search(broad_archive, "common", limit=5)
+    assert len(results) == 5
+    assert min(ids(results)) > OLD  # the best-ranked old stories are outside the window
+
+
+def test_broad_query_with_a_selective_filter_ranks_all_its_matches(broad_archive):
+    results = search(broad_archive, "common", source="oldsource", limit=5)
+    assert len(results) == 5 and all(r["source"] == "oldsource" for r in results)
+
+
+def test_broad_query_in_a_past_date_range(broad_archive):
+    results = search(broad_archive, "common", since="2020-01-01", until="2020-01-31", limit=50)
+    assert sorted(ids(results)) == list(range(1, OLD + 1))
+    results = search(broad_archive, "common", until="2020-01-10", limit=50)
+    assert sorted(ids(results)) == list(range(1, 11))
