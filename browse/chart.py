@@ -61,10 +61,10 @@ def articles_per_day_svg(
                 f'height="{h:.1f}" fill="{colors.get(source, OTHER)}">'
                 f"<title>{escape(label)}</title></rect>"
             )
-    for i in sorted({0, len(days) // 2, len(days) - 1}):
-        x = left + (i + 0.5) * slot
+    for i, anchor in sorted({0: "start", len(days) // 2: "middle", len(days) - 1: "end"}.items()):
+        x = left + (i + {"start": 0, "middle": 0.5, "end": 1}[anchor]) * slot
         parts.append(
-            f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" font-size="11">'
+            f'<text x="{x:.1f}" y="{height - 6}" text-anchor="{anchor}" font-size="11">'
             f"{escape(days[i])}</text>"
         )
     legend = top + (["other"] if len(totals) > len(top) else [])

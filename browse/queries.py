@@ -221,7 +221,7 @@ limit {LIMIT}"""
 
 CHANGED_ARTICLES_SQL = f"""select a.id, a.title, a.source, a.version,
   count(v.id) as earlier_versions, min(v.first_seen) as first_seen, a.last_changed, a.url
-from article_versions v join articles a on a.id = v.article_id
+from article_versions v cross join articles a on a.id = v.article_id  -- few rows have versions
 where (:source = '' or a.source = :source)
 group by a.id
 order by a.last_changed desc

@@ -1,0 +1,99 @@
+"""End to end in a real headless browser: home page, a search, an article (Debian's chromium
+driven by Playwright; the browser is not downloaded by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from browse import make_datasette
+from tests.test_browse import make_archive
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPORT_COPY = Path(__file__).parent.parent / "bench" / "out" / "browser-e2e.png"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The archive's datasette served by uvicorn on 127.0.0.1 in a thread; yields its URL."""
+    import uvicorn
+
+    ds = make_datasette(make_archive(tmp_path / "archive.db"))
+    port = _free_port()
+    config = uvicorn.Config(ds.app(), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_home_search_and_article_in_a_browser(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(server + "/")
+        expect(page.locator("h1")).to_have_text("News archive")
+        expect(page.locator(".archive-totals")).to_contain_text("5 articles from 3 sources")
+        expect(page.locator("svg.per-day-chart")).to_be_visible()
+        page.screenshot(path=tmp_path / "home.png", full_page=True)
+
+        page.fill('input[name="q"]', "ceasefire")
+        page.press('input[name="q"]', "Enter")
+        page.wait_for_url("**/archive/search?q=ceasefire*")
+        results = page.locator(".search-results li")
+        expect(results).to_have_count(2)
+        expect(results.first.locator("mark").first).to_have_text("ceasefire", ignore_case=True)
+        page.select_option('select[name="source"]', "metro")
+        page.click('button[type="submit"]')
+        expect(results).to_have_count(1)
+        expect(results.first.locator("h3")).to_have_text("Prime minister calls snap election")
+        page.goto(server + "/archive/search?q=ceasefire")
+        page.screenshot(path=tmp_path / "search.png", full_page=True)
+
+        page.click("text=Ceasefire talks resume in Cairo")
+        page.wait_for_url("**/archive/articles/1")
+        expect(page.locator("article h1")).to_have_text("Ceasefire talks resume in Cairo")
+        expect(page.locator(".byline")).to_contain_text("By Anna Adams")
+        expect(page.locator(".article-text p")).to_have_count(3)
+        expect(page.locator(".versions a")).to_have_text("Version 1")
+        page.screenshot(path=tmp_path / "article.png", full_page=True)
+        browser.close()
+
+    REPORT_COPY.parent.mkdir(exist_ok=True)
+    shutil.copy(tmp_path / "article.png", REPORT_COPY)
+    for name in ("home", "search"):
+        shutil.copy(tmp_path / f"{name}.png", REPORT_COPY.with_name(f"browser-e2e-{name}.png"))
