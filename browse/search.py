@@ -104,7 +104,10 @@ def describe_fts_error(message: str, query: str | None = None) -> str | None:
         # FTS5 reads "word:" and "-word" as column filters
         column = message.removeprefix("no such column:").strip()
         if column and column in query:
-            return f'"{column}" is read as a column name, and there is no such column'
+            return (
+                f'"{column}" is read as a column name: put words with - or : in double quotes,'
+                ' as in "covid-19"'
+            )
         return None
     if message.startswith("unknown special query"):
         return "* must follow a word, as in elect*"

@@ -268,6 +268,8 @@ def test_bad_search_in_the_table_search_box_gets_a_clear_message(ds):
     assert "Invalid SQL" not in page.text
     data = get(ds, "/archive/articles.json?" + urlencode({"_search": "talks AND"})).json()
     assert data["status"] == 400 and "ends too early" in data["error"]
+    data = get(ds, "/archive/articles.json?" + urlencode({"_search": "covid-19"})).json()
+    assert data["status"] == 400 and 'double quotes, as in "covid-19"' in data["error"]
 
 
 def test_table_search_is_raw_fts_sorted_newest_first_with_facets(ds):
