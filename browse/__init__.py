@@ -87,7 +87,6 @@ def serve(db_path: str, host: str = "127.0.0.1", port: int = 8001) -> None:
     import uvicorn
 
     ds = make_datasette(db_path)
-    print(f"Serving {db_path} at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn handles Ctrl-C; this is a fallback
         uvicorn.Server(config).run()

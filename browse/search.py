@@ -16,7 +16,15 @@ import markupsafe
 
 from browse.queries import MARK_END, MARK_START, SEARCH_SQL
 
-__all__ = ["SearchQueryError", "fts_query", "search", "snippet_html", "snippet_text"]
+__all__ = [
+    "SearchQueryError",
+    "describe_fts_error",
+    "fts_query",
+    "register_functions",
+    "search",
+    "snippet_html",
+    "snippet_text",
+]
 
 FTS_COLUMNS = ("title", "text")
 # A bare word in FTS5: letters, digits, underscore, any non-ASCII character.
