@@ -327,3 +327,66 @@ def schedule(every, cron, db_path, no_run_now, crawl_args) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     click.echo(f"Crawling into {db_path} on {trigger}; Ctrl-C stops.")
     CrawlScheduler(trigger, ["--db", db_path, *crawl_args], run_now=not no_run_now).run_forever()
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (0.0.0.0 to serve other machines).",
+)
+@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+def serve(db_path, host, port) -> None:
+    """Browse and search the archive in datasette (read-only), until Ctrl-C."""
+    from browse import serve as serve_archive
+
+    _read_archive(db_path).close()
+    click.echo(f"Serving {db_path} on http://{host}:{port}/ (Ctrl-C stops)")
+    serve_archive(db_path, host=host, port=port)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("-n", "--limit", default=10, show_default=True, help="How many matches.")
+@click.option("--source", help="Only articles of this source.")
+@click.option("--since", help="Only articles published on or after this date (ISO).")
+@click.option("--until", help="Only articles published on or before this date (ISO).")
+@click.option("--language", help="Only articles in this language (e.g. en).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, one list of matches.")
+def search(query, db_path, limit, source, since, until, language, as_json) -> None:
+    """Full-text search of the archive: best matches with title, site, date, URL and a
+    snippet. QUERY uses FTS5 syntax: words, "exact phrases", prefix*, AND/OR/NOT."""
+    from browse.search import SearchQueryError
+    from browse.search import search as search_archive
+
+    db = _read_archive(db_path)
+    style = ("\033[1m", "\033[0m") if sys.stdout.isatty() and not as_json else ("", "")
+    try:
+        matches = search_archive(
+            db,
+            query,
+            limit=limit,
+            source=source,
+            since=since,
+            until=until,
+            language=language,
+            highlight=style if not as_json else ("**", "**"),
+        )
+    except SearchQueryError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(matches, indent=2, ensure_ascii=False))
+        return
+    if not matches:
+        click.echo("No matches.")
+    for match in matches:
+        date = (match["published"] or "")[:10] or "no date"
+        click.echo(
+            f"{match['title']}\n  {match['site_name'] or match['source']} | {date} | "
+            f"{match['url']}\n  {' '.join((match['snippet'] or '').split())}\n"
+        )

@@ -12,7 +12,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from pipelines.runs import SKIPPED
+from pipelines.runs import RUN_ID, SKIPPED
 from pipelines.urls import url_key
 
 # Requests for pages that may be articles; feeds, sitemaps and front pages are always fetched.
@@ -45,7 +45,6 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         self.default_recheck = default_recheck
         self.conn: sqlite3.Connection | None = None
         self.skipped: set[str] = set()
-        self.run_started = datetime.now(UTC)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -60,8 +59,6 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         return middleware
 
     def spider_opened(self) -> None:
-        # Archive times have whole seconds; anything seen since this is this run's own work.
-        self.run_started = datetime.now(UTC).replace(microsecond=0)
         if Path(self.db_path).exists():
             uri = f"file:{Path(self.db_path).resolve()}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -76,7 +73,9 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
             return None
         try:
             return self.conn.execute(
-                "select last_seen, etag, last_modified from article_urls where url_key = ?",
+                """select u.last_seen, u.etag, u.last_modified, a.run_id
+                   from article_urls u join articles a on a.id = u.article_id
+                   where u.url_key = ?""",
                 [url_key(url)],
             ).fetchone()
         except sqlite3.Error:  # a new archive without tables yet
@@ -88,7 +87,9 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         archived = self._archived(request.url)
         if archived is None:
             return request
-        last_seen, etag, last_modified = archived
+        last_seen, etag, last_modified, run_id = archived
+        if run_id is not None and run_id == self.stats.get_value(RUN_ID):
+            return None  # stored earlier in this very run: a duplicate link, not a skip
         fetched = _parse_time(last_seen)
         updated = _parse_time(request.meta.get("hints", {}).get("updated"))
         sources = getattr(self.crawler.spider, "sources", {})
@@ -96,8 +97,6 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
         recheck = (source.recheck_after if source else None) or self.default_recheck
         changed = bool(updated and fetched and updated > fetched)
         due = bool(recheck and fetched and datetime.now(UTC) - fetched > timedelta(seconds=recheck))
-        if fetched is not None and fetched >= self.run_started:
-            return None  # stored earlier in this very run: a duplicate link, not a skip
         if not (changed or due or fetched is None):
             key = url_key(request.url)
             if key not in self.skipped:  # a URL is often linked from feed, sitemap and pages

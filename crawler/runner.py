@@ -14,6 +14,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.spiders.news import NewsSpider
 from pipelines.archive import open_archive
+from pipelines.runs import RUN_ID
 
 
 def project_settings(overrides: Mapping[str, Any] = ()) -> Settings:
@@ -50,7 +51,7 @@ def run_crawl(
     process.crawl(crawler, **spider_kwargs)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    run_id = stats.get("newsarchive/run_id")
+    run_id = stats.get(RUN_ID)
     run = None
     if run_id is not None:
         db = open_archive(settings.get("ARCHIVE_DB"), readonly=True)

@@ -195,3 +195,9 @@ def m002_similar_articles(db: sqlite_utils.Database) -> None:
     # Archived article URLs a run did not fetch again (nothing said they changed).
     db["crawl_runs"].add_column("pages_skipped", int)
     db["articles"].create_index(["first_seen"])
+
+
+@migrations()
+def m003_language_index(db: sqlite_utils.Database) -> None:
+    # The search form's language list and the language facet read it.
+    db["articles"].create_index(["language"], if_not_exists=True)

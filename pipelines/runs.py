@@ -15,6 +15,7 @@ from pipelines.store import now_iso
 
 ERRORS_PREFIX = "newsarchive/errors/"
 ARTICLES_PREFIX = "newsarchive/articles/"
+RUN_ID = "newsarchive/run_id"  # the stats key holding the current run's id
 SKIPPED = "newsarchive/skipped_archived"
 SOURCES_PREFIX = "newsarchive/source/"  # then <source>/<what>: pages, new, updated, errors...
 # Scrapy's reasons for closing a spider that mean the run did what it was asked.

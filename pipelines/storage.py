@@ -16,7 +16,7 @@ from crawler.items import ArticleItem, NotModifiedItem
 from pipelines import lock
 from pipelines.archive import open_archive
 from pipelines.drops import DROPPED_PREFIX, drop
-from pipelines.runs import ARTICLES_PREFIX, SOURCES_PREFIX, finish_run, start_run
+from pipelines.runs import ARTICLES_PREFIX, RUN_ID, SOURCES_PREFIX, finish_run, start_run
 from pipelines.store import mark_seen, now_iso, store_article
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class StoragePipeline:
         spider = self.crawler.spider
         targets = [asdict(t) for t in getattr(spider, "targets", [])]
         self.run_id = start_run(self.db, spider.name, targets)
-        self.stats.set_value("newsarchive/run_id", self.run_id)
+        self.stats.set_value(RUN_ID, self.run_id)
 
     def process_item(self, item: object) -> object:
         if isinstance(item, NotModifiedItem):

@@ -4,7 +4,6 @@ driven by Playwright; the browser is not downloaded by Playwright)."""
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from browse import make_datasette
+from tests.conftest import free_port
 from tests.test_browse import make_archive
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,19 +33,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
     """The archive's datasette served by uvicorn on 127.0.0.1 in a thread; yields its URL."""
     import uvicorn
 
     ds = make_datasette(make_archive(tmp_path / "archive.db"))
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(ds.app(), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
