@@ -98,6 +98,24 @@ def cli() -> None:
     help="Show Scrapy's log at this level instead of the progress line.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (for cron).")
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Seed a distributed crawl on this Redis (redis://HOST:6379/0) for `newsarchive worker`"
+    " processes instead of crawling here; `newsarchive ingest` stores it.",
+)
+@click.option(
+    "--namespace",
+    default="newsarchive",
+    show_default=True,
+    help="With --redis: prefix of the Redis keys (one per archive).",
+)
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="With --redis: wait until the run is crawled and stored, then print its summary.",
+)
 def crawl(
     source_names,
     sources_path,
@@ -109,10 +127,14 @@ def crawl(
     settings,
     log_level,
     quiet,
+    redis_url,
+    namespace,
+    wait,
 ) -> None:
     """Crawl the sources file (or ad hoc --url/--feed/--sitemap targets) into the archive.
 
-    Give SOURCE names to crawl only those sources of the sources file.
+    Give SOURCE names to crawl only those sources of the sources file. With --redis, seed a
+    distributed crawl instead (see `newsarchive worker` and `newsarchive ingest`).
     """
     from crawler.runner import format_summary, project_settings, run_crawl
 
@@ -128,6 +150,17 @@ def crawl(
         except SourcesError as error:
             raise click.ClickException(str(error)) from error
         targets = None
+    if redis_url:
+        if max_pages:
+            raise click.ClickException("--max-pages does not apply to a distributed crawl")
+        from crawler.distributed.commands import CommandError, seed
+
+        echo = (lambda _: None) if quiet else click.echo
+        try:
+            ok = seed(redis_url, namespace, _setting_pairs(settings), sources, targets, wait, echo)
+        except CommandError as error:
+            raise click.ClickException(str(error)) from error
+        sys.exit(0 if ok else 1)
     _lock_archive(db_path, "crawl")
     progress = sys.stderr.isatty() and not quiet and not log_level
     overrides["LOG_LEVEL"] = (log_level or ("ERROR" if quiet or progress else "WARNING")).upper()
@@ -390,3 +423,94 @@ def search(query, db_path, limit, source, since, until, language, as_json) -> No
             f"{match['title']}\n  {match['site_name'] or match['source']} | {date} | "
             f"{match['url']}\n  {' '.join((match['snippet'] or '').split())}\n"
         )
+
+
+REDIS_HELP = "Redis of the distributed crawl, e.g. redis://HOST:6379/0."
+NAMESPACE_HELP = "Prefix of the Redis keys: the same as the crawl's --namespace."
+
+
+@cli.command()
+@click.option("--redis", "redis_url", required=True, metavar="URL", help=REDIS_HELP)
+@click.option("--namespace", default="newsarchive", show_default=True, help=NAMESPACE_HELP)
+@click.option("--id", "worker_id", help="This worker's name in stats and logs (default host:pid).")
+@click.option(
+    "--max-idle",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Stop after this many seconds with nothing to do (0: run until stopped).",
+)
+@click.option(
+    "-s",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy setting, as with `scrapy crawl -s`.",
+)
+@click.option("--log-level", type=LOG_LEVELS, help="Show Scrapy's log at this level.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def worker(redis_url, namespace, worker_id, max_idle, settings, log_level, quiet) -> None:
+    """Crawl for a distributed run: take requests from the shared frontier on Redis, download
+    and extract them, and hand finished articles to `newsarchive ingest`.
+
+    Run any number of workers on any machines. Ctrl-C or SIGTERM stops one; what it had in hand
+    goes back to the queue, and so does the work of a worker that dies, once its lease expires.
+    """
+    from crawler.distributed.commands import CommandError, work
+
+    overrides = {
+        **_setting_pairs(settings),
+        "NEWSARCHIVE_WORKER_MAX_IDLE": max_idle,
+        "LOG_LEVEL": (log_level or ("ERROR" if quiet else "INFO")).upper(),
+    }
+    if worker_id:
+        overrides["NEWSARCHIVE_WORKER_ID"] = worker_id
+    try:
+        ok = work(redis_url, namespace, overrides, (lambda _: None) if quiet else click.echo)
+    except CommandError as error:
+        raise click.ClickException(str(error)) from error
+    sys.exit(0 if ok else 1)
+
+
+@cli.command()
+@click.option("--redis", "redis_url", required=True, metavar="URL", help=REDIS_HELP)
+@click.option("--namespace", default="newsarchive", show_default=True, help=NAMESPACE_HELP)
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--once", is_flag=True, help="Exit once the current (or next) run is stored.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Articles per write transaction.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def ingest(redis_url, namespace, db_path, once, batch_size, quiet) -> None:
+    """Store distributed crawls into the archive: the single writer that drains the articles
+    workers hand to Redis, with the same dedup, versions and `crawl_runs` rows as a local crawl.
+
+    Run one per archive (it holds the archive's write lock and the Redis namespace); it runs
+    until stopped, closing each run once everything the run found is stored.
+    """
+    import logging
+
+    from crawler.distributed.commands import CommandError
+    from crawler.distributed.commands import ingest as run_ingest
+
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s ingest: %(message)s",
+    )
+    try:
+        ok = run_ingest(
+            redis_url,
+            namespace,
+            db_path,
+            once,
+            batch_size,
+            (lambda _: None) if quiet else click.echo,
+        )
+    except CommandError as error:
+        raise click.ClickException(str(error)) from error
+    sys.exit(0 if ok else 1)

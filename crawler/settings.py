@@ -66,3 +66,14 @@ NEWSARCHIVE_FLUSH_SECONDS = 2.0  # ...or sooner, so a slow crawl still stores pr
 
 FEED_EXPORT_ENCODING = "utf-8"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+# Distributed crawling (`newsarchive worker` / `ingest`, `crawl --redis`); unused without Redis.
+# The frontier is scrapy-redis's (crawler/distributed); REDIS_URL is scrapy-redis's setting.
+REDIS_URL = None  # set by --redis
+NEWSARCHIVE_REDIS_NAMESPACE = "newsarchive"  # prefix of every key, so archives can share a Redis
+NEWSARCHIVE_LEASE_SECONDS = 60  # a taken request goes back to the queue this long after its
+# worker stopped renewing it (a worker renews every third of this while it runs)
+NEWSARCHIVE_MAX_DELIVERIES = 5  # re-queues of one request before it is given up on
+NEWSARCHIVE_WORKER_ID = None  # default host:pid
+NEWSARCHIVE_WORKER_TICK = 0.2  # seconds between a worker's acknowledgements and polls
+NEWSARCHIVE_WORKER_MAX_IDLE = 0  # a worker stops after this many idle seconds (0: never)

@@ -1,0 +1,42 @@
+"""The names of everything a distributed crawl keeps in Redis, under one namespace."""
+
+from __future__ import annotations
+
+import re
+
+NAMESPACE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+DEFAULT_NAMESPACE = "newsarchive"
+
+
+class Keys:
+    """Redis key names of one namespace (one archive's crawls)."""
+
+    def __init__(self, namespace: str = DEFAULT_NAMESPACE):
+        if not NAMESPACE_PATTERN.match(namespace or ""):
+            raise ValueError(f"bad Redis namespace {namespace!r} (letters, digits, _ . : -)")
+        self.namespace = namespace
+        prefix = namespace + ":"
+        # The frontier: scrapy-redis's priority queue (a sorted set) and duplicate filter (a set).
+        self.requests = prefix + "requests"
+        self.dupefilter = prefix + "dupefilter"
+        # Leases: requests a worker took and has not finished yet.
+        self.leases = prefix + "leases"  # hash: lease id -> request as queued
+        self.lease_info = prefix + "lease_info"  # hash: lease id -> "<score> <worker>"
+        self.deadlines = prefix + "lease_deadlines"  # sorted set: lease id by expiry time
+        self.lease_seq = prefix + "lease_seq"
+        self.deliveries = prefix + "deliveries"  # hash: sha1 of request -> times re-queued
+        self.dead = prefix + "dead"  # list: requests given up on after too many re-queues
+        # Hand-off from workers to the ingester.
+        self.items = prefix + "items"
+        self.processing = prefix + "items:processing"
+        self.ingester = prefix + "ingester"  # who drains this namespace, with a TTL
+        # The run being crawled, and what the archive already holds.
+        self.run = prefix + "run"  # hash: id, state, started, targets, sources, ...
+        self.run_seq = prefix + "run_seq"
+        self.archived = prefix + "archived"  # hash: url_key -> [last_seen, etag, last_modified]
+        self.skipped = prefix + "skipped"  # set: archived URL keys this run skipped
+        self.workers = prefix + "workers"  # hash: worker id -> last heartbeat (JSON)
+
+    def run_scoped(self) -> list[str]:
+        """Keys that start empty with every run."""
+        return [self.dupefilter, self.skipped, self.deliveries]

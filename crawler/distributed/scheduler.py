@@ -1,0 +1,102 @@
+"""scrapy-redis's scheduler and queue, with leases: a worker's requests stay in Redis until done.
+
+What is scrapy-redis's and what is ours:
+- `scrapy_redis.scheduler.Scheduler` builds the queue and the duplicate filter and does the
+  enqueueing; `LeasedScheduler` only adds: remember each popped request's lease, give leases
+  back on close, and never flush the shared queue (SCHEDULER_PERSIST is forced on).
+- `scrapy_redis.queue.PriorityQueue` stores and encodes requests; `LeasedQueue` pops through
+  `Frontier.pop` (a lease) instead of ZRANGE+ZREMRANGEBYRANK (gone for good).
+- `scrapy_redis.dupefilter.RFPDupeFilter` is used as it is (see DUPEFILTER_CLASS in the worker
+  settings: scrapy-redis falls back to `DUPEFILTER_CLASS.from_settings()`, which Scrapy 2.19's
+  own filter no longer has).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.spiders import Spider
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+
+from crawler.distributed.state import LEASE_META, WorkerState
+
+logger = logging.getLogger(__name__)
+
+
+class LeasedQueue(PriorityQueue):
+    """scrapy-redis's priority queue whose pop takes a lease instead of deleting."""
+
+    def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None):
+        super().__init__(server, spider, key, serializer)
+        self.state = WorkerState.of(spider.crawler)
+
+    def _encode_request(self, request: Request) -> bytes:
+        # A redirect or retry copies the meta of the request it replaces, lease included.
+        if LEASE_META in request.meta:
+            request = request.replace(
+                meta={k: v for k, v in request.meta.items() if k != LEASE_META}
+            )
+        return super()._encode_request(request)
+
+    def pop(self, timeout: int = 0) -> Request | None:
+        popped = self.state.frontier.pop(self.state.worker_id)
+        if popped is None:
+            return None
+        lease, data, run = popped
+        try:
+            request = self._decode_request(data)
+        except Exception:  # noqa: BLE001 - a request we cannot read is given up on, loudly
+            logger.exception("cannot decode a queued request; dropping it: %r", data[:200])
+            self.state.frontier.ack([lease])
+            return None
+        request.meta[LEASE_META] = lease
+        self.state.hold(request, lease, run)
+        return request
+
+
+class LeasedScheduler(Scheduler):
+    """scrapy-redis's Redis scheduler for workers: leased pops, never a flush of shared data."""
+
+    crawler: Crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LeasedScheduler:
+        scheduler = super().from_crawler(crawler)
+        scheduler.crawler = crawler
+        scheduler.persist = True  # the queue and the duplicate filter belong to every worker
+        return scheduler
+
+    def enqueue_request(self, request: Request) -> bool:
+        state = WorkerState.of(self.crawler)
+        try:
+            return super().enqueue_request(request)
+        except Exception as error:  # a lost follow-up request: this worker must not ack
+            state.fail(f"cannot queue {request.url}: {error}")
+            raise
+
+    def next_request(self) -> Request | None:
+        state = WorkerState.of(self.crawler)
+        if state.broken:
+            return None
+        try:
+            return super().next_request()
+        except Exception as error:  # noqa: BLE001 - Redis is gone: stop taking work
+            state.fail(f"cannot take a request: {error}")
+            return None
+
+    def has_pending_requests(self) -> bool:
+        state = WorkerState.of(self.crawler)
+        if state.broken:
+            return False
+        try:
+            return super().has_pending_requests()
+        except Exception as error:  # noqa: BLE001
+            state.fail(f"cannot read the queue: {error}")
+            return False
+
+    def close(self, reason: str) -> None:
+        WorkerState.of(self.crawler).release_held()
