@@ -15,6 +15,9 @@ import pytest
 
 from crawler.demo_site import serve_demo_site
 
+# A real redis-server per test that asks for `redis_url` (distributed crawls).
+pytest_plugins = ["tests.redis_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 

@@ -65,18 +65,16 @@ def start_run(
     run_id = str(server.incr(keys.run_seq))
     with server.pipeline(transaction=True) as pipe:
         try:
-            pipe.watch(keys.run, keys.requests, keys.leases, keys.items, keys.processing)
+            pipe.watch(keys.run, keys.requests, keys.leases)
             previous = pipe.hget(keys.run, "state")
-            busy = (
-                pipe.zcard(keys.requests),
-                pipe.hlen(keys.leases),
-                pipe.llen(keys.items) + pipe.llen(keys.processing),
-            )
-            if _text(previous) == RUNNING or any(busy):
+            queued, leased = pipe.zcard(keys.requests), pipe.hlen(keys.leases)
+            if _text(previous) == RUNNING or queued or leased:
+                # Messages left after a run is done (late stats) go to the next ingester.
+                to_store = pipe.llen(keys.items) + pipe.llen(keys.processing)
                 old = _text(pipe.hget(keys.run, "id"))
                 raise RunInProgress(
-                    f"run {old} is still in progress ({busy[0]} requests queued, {busy[1]} being"
-                    f" crawled, {busy[2]} articles waiting for `newsarchive ingest`)"
+                    f"run {old} is still in progress ({queued} requests queued, {leased} being"
+                    f" crawled, {to_store} messages waiting for `newsarchive ingest`)"
                 )
             pipe.multi()
             pipe.delete(keys.run, *keys.run_scoped())

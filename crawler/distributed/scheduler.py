@@ -6,6 +6,7 @@ What is scrapy-redis's and what is ours:
   back on close, and never flush the shared queue (SCHEDULER_PERSIST is forced on).
 - `scrapy_redis.queue.PriorityQueue` stores and encodes requests; `LeasedQueue` pops through
   `Frontier.pop` (a lease) instead of ZRANGE+ZREMRANGEBYRANK (gone for good).
+- `enqueue_request`/`next_request` are restated without a deprecated argument (see there).
 - `scrapy_redis.dupefilter.RFPDupeFilter` is used as it is (see DUPEFILTER_CLASS in the worker
   settings: scrapy-redis falls back to `DUPEFILTER_CLASS.from_settings()`, which Scrapy 2.19's
   own filter no longer has).
@@ -70,23 +71,34 @@ class LeasedScheduler(Scheduler):
         scheduler.persist = True  # the queue and the duplicate filter belong to every worker
         return scheduler
 
+    # enqueue_request and next_request are scrapy-redis's, without the `spider=` argument to
+    # StatsCollector.inc_value() that Scrapy 2.19 deprecates, and with Redis failures ending
+    # the worker instead of losing requests.
+
     def enqueue_request(self, request: Request) -> bool:
-        state = WorkerState.of(self.crawler)
         try:
-            return super().enqueue_request(request)
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
         except Exception as error:  # a lost follow-up request: this worker must not ack
-            state.fail(f"cannot queue {request.url}: {error}")
+            WorkerState.of(self.crawler).fail(f"cannot queue {request.url}: {error}")
             raise
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self) -> Request | None:
         state = WorkerState.of(self.crawler)
         if state.broken:
             return None
         try:
-            return super().next_request()
+            request = self.queue.pop()
         except Exception as error:  # noqa: BLE001 - Redis is gone: stop taking work
             state.fail(f"cannot take a request: {error}")
             return None
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
 
     def has_pending_requests(self) -> bool:
         state = WorkerState.of(self.crawler)

@@ -95,14 +95,16 @@ class WorkerState:
         logger.info("Working on run %s", run_id)
 
     def flush(self) -> None:
-        """Send the stats gathered since the last flush and acknowledge finished leases, in one
-        transaction: when the last lease of a run is gone, its stats have arrived too."""
+        """Acknowledge finished leases, and send the stats gathered since the last flush with
+        them, in one transaction: when the last lease of a run is gone, its stats are in."""
         if self.broken:
+            return
+        # Stats travel with acknowledgements only: what grows between requests (log counts)
+        # waits for the next one rather than trickle in after its run ended.
+        if not self.finished:
             return
         delta = self.stats_delta()
         acks, self.finished = self.finished, []
-        if not delta and not acks:
-            return
         pipe = self.server.pipeline(transaction=True)
         if delta:
             pipe.lpush(self.keys.items, self._encode(messages.stats_message(delta)))

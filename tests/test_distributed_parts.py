@@ -1,0 +1,188 @@
+"""The parts of a distributed crawl against a real redis-server: leases, serialization,
+runs, and the ingester's exactly-once storage across a crash."""
+
+import json
+import time
+
+import pytest
+from scrapy import Request
+
+from crawler.distributed import messages
+from crawler.distributed.frontier import Frontier
+from crawler.distributed.keys import Keys
+from crawler.distributed.runs import RunInProgress, current_run, start_run
+from crawler.distributed.serializer import dumps, loads
+from crawler.items import ArticleItem
+from crawler.sources import Source, Target
+from crawler.spiders.news import NewsSpider
+from pipelines.archive import open_archive
+from pipelines.dedup import content_hash, simhash
+from pipelines.ingest import INGESTED, Ingester
+
+KEYS = Keys("t")
+
+
+def test_requests_survive_the_json_serializer():
+    spider = NewsSpider(sources=[Source("s", ("example.com",), feeds=("http://example.com/f",))])
+    request = Request(
+        "http://example.com/a",
+        callback=spider.parse_article,
+        errback=spider.on_error,
+        headers={"If-None-Match": '"abc"'},
+        body=b"\x00\xff",
+        meta={"source": "s", "kind": "article", "hints": {"title": "Ünïcode"}, "n": [1, 2]},
+        priority=3,
+    )
+    data = dumps(request.to_dict(spider=spider))
+    assert b"pickle" not in data and data.startswith(b"{")
+    back = Request.from_dict(loads(data), spider=spider) if hasattr(Request, "from_dict") else None
+    if back is None:
+        from scrapy.utils.request import request_from_dict
+
+        back = request_from_dict(loads(data), spider=spider)
+    assert back.callback == spider.parse_article and back.errback == spider.on_error
+    assert back.body == b"\x00\xff" and back.headers[b"If-None-Match"] == b'"abc"'
+    assert back.meta == request.meta and back.priority == 3
+    with pytest.raises(TypeError, match="cannot put"):
+        dumps({"meta": {"x": object()}})
+
+
+def test_leases_are_acknowledged_renewed_or_requeued(redis_client):
+    frontier = Frontier(redis_client, KEYS, lease_seconds=0.5, max_deliveries=1)
+    redis_client.zadd(KEYS.requests, {b"first": -1, b"second": 0, b"third": 0})
+    lease1, data1, _ = frontier.pop("w1")
+    lease2, data2, _ = frontier.pop("w1")
+    assert data1 == b"first"  # the most urgent first, as scrapy-redis's priority queue
+    assert frontier.counts()["queued"] == 1 and frontier.counts()["leased"] == 2
+    assert frontier.lease_owners() == {lease1: "w1", lease2: "w1"}
+    frontier.ack([lease1])
+    assert frontier.reap() == (0, 0)  # nothing expired yet
+    time.sleep(0.3)
+    assert frontier.renew([lease1, lease2]) == [lease1]  # lease1 is gone: acknowledged
+    time.sleep(0.3)
+    assert frontier.reap() == (0, 0)  # renewed: lease2 is still alive
+    time.sleep(0.4)
+    assert frontier.reap() == (1, 0)  # its worker stopped renewing: back on the queue
+    assert frontier.counts() == {"queued": 2, "leased": 0, "to_store": 0, "dead": 0}
+    again = [frontier.pop("w2"), frontier.pop("w2")]
+    assert sorted(data for _, data, _ in again) == [b"second", b"third"]
+    assert frontier.pop("w2") is None
+    time.sleep(0.6)
+    # "second" was re-queued once already: the next expiry gives up on it.
+    assert frontier.reap() == (1, 1)
+    assert redis_client.lrange(KEYS.dead, 0, -1) == [data2]
+
+
+def test_release_puts_requests_back_at_once(redis_client):
+    frontier = Frontier(redis_client, KEYS, lease_seconds=60)
+    redis_client.zadd(KEYS.requests, {b"r": 0})
+    lease, _, _ = frontier.pop("w")
+    assert frontier.release([lease]) == 1
+    assert frontier.pop("w")[1] == b"r"
+
+
+def test_one_run_at_a_time(redis_client):
+    source = Source("s", ("example.com",), feeds=("http://example.com/f",))
+    target = Target("feed", "http://example.com/f", "s")
+    run = start_run(redis_client, KEYS, [source], [target], [("fp", b"req", 0)])
+    assert run["id"] == "1" and run["state"] == "running"
+    assert run["sources"][0]["name"] == "s" and run["targets"] == [json.loads(json.dumps(
+        {"kind": "feed", "url": "http://example.com/f", "source": "s"}))]  # fmt: skip
+    with pytest.raises(RunInProgress, match="run 1 is still in progress"):
+        start_run(redis_client, KEYS, [source], [target], [])
+    assert redis_client.zcard(KEYS.requests) == 1
+
+
+def _article(n: int) -> ArticleItem:
+    text = f"Article number {n}. " + " ".join(f"word{n}x{i}" for i in range(120))
+    return ArticleItem(
+        url=f"http://example.com/a/{n}",
+        source="s",
+        text=text,
+        title=f"Title {n}",
+        fetched_url=f"http://example.com/a/{n}",
+        fetched_at="2026-01-01T00:00:00Z",
+        content_hash=content_hash(text),
+        simhash=simhash(text),
+        word_count=len(text.split()),
+        html=f"<html><p>{text}</p></html>".encode(),
+    )
+
+
+def _push(client, run_id: str, message: dict, n: int) -> None:
+    message.update(id=f"w:{n}", worker="w", run=run_id)
+    client.lpush(KEYS.items, messages.encode(message))
+
+
+class Crash(Exception):
+    pass
+
+
+class DiesAfterCommit(Ingester):
+    """An ingester that dies right after committing a batch, before Redis hears of it."""
+
+    def _remove(self, raws):
+        raise Crash
+
+
+def test_ingester_restart_stores_each_message_exactly_once(redis_client, tmp_path):
+    db_path = str(tmp_path / "archive.db")
+    run = start_run(redis_client, KEYS, [], [], [])
+    for n in range(5):
+        _push(redis_client, run["id"], messages.article_message(_article(n)), n)
+    _push(redis_client, run["id"], messages.stats_message({"response_received_count": 5}), 99)
+
+    first = DiesAfterCommit(redis_client, KEYS, db_path, batch_size=4, wait_seconds=0.1)
+    first.open()
+    with pytest.raises(Crash):
+        first.run_forever(once=True)
+    first.close()
+    assert redis_client.llen(KEYS.processing) == 4
+    assert open_archive(db_path)["articles"].count == 4
+
+    second = Ingester(redis_client, KEYS, db_path, batch_size=4, wait_seconds=0.1)
+    second.open()  # recovers: the 4 committed messages are dropped, not stored again
+    assert redis_client.llen(KEYS.processing) == 0
+    row = second.run_forever(once=True)
+    second.close()
+    assert row["status"] == "completed"
+    assert row["articles_new"] == 5 and row["articles_unchanged"] == 0
+    assert row["pages_fetched"] == 5
+    stats = json.loads(row["stats"])
+    assert stats["newsarchive/workers/w/articles"] == 5
+    db = open_archive(db_path)
+    assert db["articles"].count == 5
+    assert db[INGESTED].count <= 4  # never more than the last batch
+    db.close()
+    assert current_run(redis_client, KEYS)["state"] == "done"
+    assert current_run(redis_client, KEYS)["result"]["articles_new"] == 5
+    # The archive's URLs are published for workers' incremental crawling.
+    assert redis_client.hlen(KEYS.archived) == 5
+
+
+def test_ingester_stores_what_a_dead_ingester_took_but_never_committed(redis_client, tmp_path):
+    db_path = str(tmp_path / "archive.db")
+    run = start_run(redis_client, KEYS, [], [], [])
+    for n in range(3):
+        _push(redis_client, run["id"], messages.article_message(_article(n)), n)
+    first = Ingester(redis_client, KEYS, db_path, wait_seconds=0.1)
+    first.open()
+    assert len(first.take()) == 3  # taken, then the process dies
+    first.close()
+    second = Ingester(redis_client, KEYS, db_path, wait_seconds=0.1)
+    second.open()
+    row = second.run_forever(once=True)
+    second.close()
+    assert row["articles_new"] == 3
+
+
+def test_unreadable_messages_are_set_aside(redis_client, tmp_path):
+    run = start_run(redis_client, KEYS, [], [], [])
+    redis_client.lpush(KEYS.items, b"not json")
+    _push(redis_client, run["id"], messages.article_message(_article(1)), 1)
+    ingester = Ingester(redis_client, KEYS, str(tmp_path / "a.db"), wait_seconds=0.1)
+    ingester.open()
+    row = ingester.run_forever(once=True)
+    ingester.close()
+    assert row["articles_new"] == 1
+    assert redis_client.lrange(KEYS.dead, 0, -1) == [b"not json"]
