@@ -135,7 +135,8 @@ class Ingester:
             raws = self.take()
             if raws:
                 self.ingest(raws)
-                continue
+            if len(raws) == self.batch_size:
+                continue  # more are waiting
             finished = self.finish_if_drained()
             if finished is not None:
                 if on_finished is not None:
