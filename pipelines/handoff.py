@@ -15,8 +15,9 @@ HANDED_OFF = "newsarchive/handed_off"
 
 
 class HandoffPipeline:
-    """Pushes each article (and each 304 of an archived one) to the Redis list the ingester
-    drains. The request it came from is acknowledged only after this returns."""
+    """Hands each article (and each 304 of an archived one) to the worker's outbox for the Redis
+    list the ingester drains: sent in one transaction with the acknowledgement of the request
+    it came from, or before it, never after."""
 
     def __init__(self, crawler: Crawler):
         from crawler.distributed.state import WorkerState

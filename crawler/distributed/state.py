@@ -27,6 +27,7 @@ LEASE_META = "newsarchive_lease"  # Request.meta key: the lease of a request tak
 ROBOTS_PAGES = "robotstxt/response_count"
 PAGES = "response_received_count"
 WORKER_PAGES = "newsarchive/workers/{}/pages"
+OUTBOX_LIMIT = 100  # messages that make a flush before the next tick
 
 
 def default_worker_id() -> str:
@@ -62,6 +63,7 @@ class WorkerState:
         self.worker_id = settings.get("NEWSARCHIVE_WORKER_ID") or default_worker_id()
         self.held: dict[str, Request] = {}  # lease -> the request object the engine works on
         self.finished: list[str] = []  # leases done with, to acknowledge at the next flush
+        self.outbox: list[bytes] = []  # messages for the ingester, sent at the next flush
         self.run: dict[str, Any] | None = None
         self.run_id: str | None = None
         self.broken: str | None = None
@@ -95,24 +97,28 @@ class WorkerState:
         logger.info("Working on run %s", run_id)
 
     def flush(self) -> None:
-        """Acknowledge finished leases, and send the stats gathered since the last flush with
-        them, in one transaction: when the last lease of a run is gone, its stats are in."""
+        """Hand off the articles waiting in the outbox and acknowledge finished leases, with the
+        stats gathered since the last flush, in one transaction: a request's articles reach
+        Redis no later than its acknowledgement, and its run's stats with its last one."""
         if self.broken:
+            return
+        if not self.finished and not self.outbox:
             return
         # Stats travel with acknowledgements only: what grows between requests (log counts)
         # waits for the next one rather than trickle in after its run ended.
-        if not self.finished:
-            return
-        delta = self.stats_delta()
+        delta = self.stats_delta() if self.finished else {}
         acks, self.finished = self.finished, []
-        pipe = self.server.pipeline(transaction=True)
+        outbox, self.outbox = self.outbox, []
         if delta:
-            pipe.lpush(self.keys.items, self._encode(messages.stats_message(delta)))
+            outbox.append(self._encode(messages.stats_message(delta)))
+        pipe = self.server.pipeline(transaction=True)
+        if outbox:
+            pipe.lpush(self.keys.items, *outbox)
         self.frontier.ack(acks, pipe)
         try:
             pipe.execute()
         except Exception as error:  # noqa: BLE001
-            self.fail(f"cannot acknowledge finished requests: {error}")
+            self.fail(f"cannot hand off articles or acknowledge requests: {error}")
             return
         self.sent.update({k: self.sent.get(k, 0) + v for k, v in delta.items()})
 
@@ -171,14 +177,13 @@ class WorkerState:
     # Hand-off ------------------------------------------------------------------------------
 
     def hand_off(self, message: dict[str, Any]) -> None:
-        """Push one message for the ingester; a failure breaks the worker (and raises)."""
+        """Queue one message for the ingester; it goes out with the next flush, before the
+        request it came from is acknowledged (one round trip for many, off the crawl's path)."""
         if self.broken:
             raise RuntimeError(f"worker stopped: {self.broken}")
-        try:
-            self.server.lpush(self.keys.items, self._encode(message))
-        except Exception as error:
-            self.fail(f"cannot hand an article to the ingester: {error}")
-            raise
+        self.outbox.append(self._encode(message))
+        if len(self.outbox) >= OUTBOX_LIMIT:
+            self.flush()
 
     def _encode(self, message: dict[str, Any]) -> bytes:
         message.update(id=f"{self.worker_id}:{self._token}:{next(self._ids)}",

@@ -1,0 +1,268 @@
+"""Distributed crawl throughput: pages/s with 1 and 2 worker processes, and a local crawl.
+
+Usage: ``python -m bench.distributed [--copies 10] [--workers 1 2] [--concurrency 16]
+[--repeat 3]``
+
+The site is the demo site with every article published `--copies` times (body reordered, a
+dateline added, so every copy is a distinct article), served on 127.0.0.1 by this process; the
+crawl enters through each paper's feed, sitemap and front page as `newsarchive demo` does.
+Redis is a private redis-server on a free port. For each configuration the archive starts
+empty; the workers and the ingester are started and ready before the clock starts, then the
+clock runs from seeding the run to the ingester closing it (every article stored). The local
+crawl's figure is Scrapy's own elapsed time of `newsarchive crawl`, storage included.
+
+CPU seconds of every process (workers, ingester, redis-server, the site server in this
+process) are printed too: on a small machine they tell what bounds the figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from crawler.demo_site import Article, Block, DemoSite, load_articles, serve_demo_site
+from crawler.distributed.local_redis import LocalRedis
+
+ROOT = Path(__file__).resolve().parent.parent
+TOWNS = ("Port Alder", "Kingsbridge", "Eastmoor", "Wexley", "Calder", "Norhaven", "Linwood")
+
+
+def article_copies(copies: int) -> list[Article]:
+    """Every demo article `copies` times, each copy a distinct article of its own."""
+    originals = load_articles()
+    made = []
+    for index in range(copies):
+        for article in originals:
+            if index == 0:
+                made.append(article)
+                continue
+            rng = random.Random(f"{article.slug}-{index}")
+            head, rest = list(article.blocks[:1]), list(article.blocks[1:])
+            rng.shuffle(rest)
+            town = TOWNS[index % len(TOWNS)]
+            dateline = Block("paragraph", f"{town.upper()} - Reported from {town}; desk {index}.")
+            made.append(
+                dataclasses.replace(
+                    article,
+                    slug=f"{article.slug}-{index}",
+                    title=f"{article.title} ({town})",
+                    published=article.published - timedelta(hours=index * 7),
+                    modified=None,
+                    blocks=tuple(head + [dateline] + rest),
+                )
+            )
+    return made
+
+
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    pages: int
+    articles: int
+    cpu: dict[str, float] = field(default_factory=dict)
+    pages_by_worker: dict[str, int] = field(default_factory=dict)
+    spread: str = ""  # pages/s of the fastest and slowest of repeated runs
+
+
+def fast_settings(concurrency: int) -> list[str]:
+    return [
+        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+        "-s", f"CONCURRENT_REQUESTS={concurrency}",
+        "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
+        "-s", "LOG_LEVEL=WARNING",
+    ]  # fmt: skip
+
+
+def newsarchive(*args: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler", *args],
+        cwd=ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def wait4(process: subprocess.Popen, timeout: float) -> float:
+    """Wait for a child and return the CPU seconds it used (never `poll()` it: that reaps it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_utime + usage.ru_stime
+        if time.monotonic() > deadline:
+            process.kill()
+            raise TimeoutError(f"{' '.join(process.args[3:5])} did not finish")
+        time.sleep(0.02)
+
+
+def run_row(db: Path) -> dict:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return dict(conn.execute("select * from crawl_runs order by id desc limit 1").fetchone())
+    finally:
+        conn.close()
+
+
+def local_crawl(sources: Path, work: Path, concurrency: int) -> Result:
+    db = work / "local.db"
+    cpu_before = self_cpu()
+    crawl = newsarchive("crawl", "--sources", str(sources), "--db", str(db),
+                        *fast_settings(concurrency), log=work / "local.log")  # fmt: skip
+    cpu = wait4(crawl, 1800)
+    run = run_row(db)
+    seconds = json.loads(run["stats"])["elapsed_time_seconds"]
+    return Result("local crawl", seconds, run["pages_fetched"], run["articles_new"],
+                  {"crawl (with start-up)": cpu, "site": self_cpu() - cpu_before})  # fmt: skip
+
+
+def distributed_crawl(
+    workers: int, sources: Path, work: Path, redis: LocalRedis, concurrency: int
+) -> Result:
+    import redis as redis_client
+
+    from crawler.distributed.connection import redis_overrides
+    from crawler.distributed.seed import seed_run
+    from crawler.runner import project_settings
+    from crawler.sources import load_sources
+
+    settings = project_settings(redis_overrides(redis.url, "newsarchive"))
+    sources = load_sources(sources)
+
+    client = redis_client.Redis.from_url(redis.url)
+    client.flushall()
+    db = work / f"distributed-{workers}.db"
+    procs = [
+        newsarchive(
+            "worker",
+            "--redis",
+            redis.url,
+            "--id",
+            f"w{i}",
+            *fast_settings(concurrency),
+            log=work / f"worker{i}.log",
+        )  # fmt: skip
+        for i in range(1, workers + 1)
+    ]
+    ingester = newsarchive("ingest", "--redis", redis.url, "--db", str(db), "--once", "-q",
+                           log=work / f"ingest-{workers}.log")  # fmt: skip
+    while client.hlen("newsarchive:workers") < workers or not client.exists("newsarchive:ingester"):
+        if any(os.waitpid(p.pid, os.WNOHANG)[0] for p in [*procs, ingester]):
+            raise RuntimeError(f"a process died at start; see {work}")
+        time.sleep(0.05)
+    others = {f"w{i}": p.pid for i, p in enumerate(procs, start=1)}
+    pids = {"ingester": ingester.pid, "redis": redis.process.pid, **others}
+    cpu_before = {name: cpu_of(pid) for name, pid in pids.items()}
+    cpu_after, site_before = dict(cpu_before), self_cpu()
+    started = time.monotonic()
+    seed_run(settings, sources)  # in this process: the clock is for crawling, not start-up
+    while not os.waitpid(ingester.pid, os.WNOHANG)[0]:
+        cpu_after = {name: cpu_of(pid) for name, pid in pids.items()}  # until the end
+        time.sleep(0.02)
+    seconds = time.monotonic() - started
+    cpu = {name: cpu_after[name] - cpu_before[name] for name in pids}
+    cpu["site"] = self_cpu() - site_before
+    for process in procs:
+        process.send_signal(signal.SIGTERM)
+    for process in procs:
+        wait4(process, 120)
+    run = run_row(db)
+    stats = json.loads(run["stats"])
+    by_worker = {
+        f"w{i}": stats.get(f"newsarchive/workers/w{i}/pages", 0) for i in range(1, workers + 1)
+    }
+    name = f"{workers} worker" + ("s" if workers > 1 else "")
+    return Result(name, seconds, run["pages_fetched"], run["articles_new"], cpu, by_worker)
+
+
+def median_result(results: list[Result]) -> Result:
+    """The run with the median time (its own CPU and split), noting the spread in its name."""
+    ordered = sorted(results, key=lambda r: r.seconds)
+    middle = ordered[len(ordered) // 2]
+    if len(ordered) > 1:
+        spread = f" {ordered[0].pages / ordered[0].seconds:.0f}-{ordered[-1].pages / ordered[-1].seconds:.0f}"
+        middle = dataclasses.replace(middle, spread=spread)
+    return middle
+
+
+def report(results: list[Result], cores: int) -> str:
+    lines = [
+        f"{'configuration':<14} {'seconds':>8} {'pages':>6} {'pages/s':>8} {'(range)':>9}"
+        f" {'articles/s':>10}  {'CPU busy':>8}  CPU seconds by process; pages by worker"
+    ]
+    for r in results:
+        busy = sum(r.cpu.values()) / (r.seconds * cores)
+        cpu = ", ".join(f"{k} {v:.2f}" for k, v in r.cpu.items())
+        split = ", ".join(f"{k} {v}" for k, v in r.pages_by_worker.items())
+        lines.append(
+            f"{r.name:<14} {r.seconds:>8.2f} {r.pages:>6} {r.pages / r.seconds:>8.1f}"
+            f" {r.spread:>9} {r.articles / r.seconds:>10.1f}  {busy:>7.0%}  {cpu}"
+            + (f"; {split}" if split else "")
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--copies", type=int, default=10, help="copies of each demo article")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests per process")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each (median shown)")
+    parser.add_argument("--no-local", action="store_true", help="skip the local crawl")
+    args = parser.parse_args(argv)
+
+    site = DemoSite(article_copies(args.copies))
+    cores = os.cpu_count() or 1
+    print(f"site: {len(site.articles)} articles, {len(site.resources)} pages; {cores} cores;"
+          f" load average {os.getloadavg()[0]:.2f} before")  # fmt: skip
+    runs: dict[str, list[Result]] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-distributed-") as tmp,
+        serve_demo_site(site=site) as server,
+        LocalRedis() as redis,
+    ):
+        work = Path(tmp)
+        sources = work / "sources.toml"
+        sources.write_text(server.sources_toml(), encoding="utf-8")
+        for _ in range(args.repeat):  # interleaved, so drifting load hits all alike
+            if not args.no_local:
+                result = local_crawl(sources, work, args.concurrency)
+                runs.setdefault(result.name, []).append(result)
+                print(report([result], cores).splitlines()[-1], flush=True)
+            for workers in args.workers:
+                result = distributed_crawl(workers, sources, work, redis, args.concurrency)
+                runs.setdefault(result.name, []).append(result)
+                print(report([result], cores).splitlines()[-1], flush=True)
+    print(f"\nmedian of {args.repeat}; load average {os.getloadavg()[0]:.2f} after")
+    print(report([median_result(results) for results in runs.values()], cores))
+
+
+if __name__ == "__main__":
+    main()
