@@ -207,8 +207,8 @@ def median_result(results: list[Result]) -> Result:
     ordered = sorted(results, key=lambda r: r.seconds)
     middle = ordered[len(ordered) // 2]
     if len(ordered) > 1:
-        spread = f" {ordered[0].pages / ordered[0].seconds:.0f}-{ordered[-1].pages / ordered[-1].seconds:.0f}"
-        middle = dataclasses.replace(middle, spread=spread)
+        fastest, slowest = (r.pages / r.seconds for r in (ordered[0], ordered[-1]))
+        middle = dataclasses.replace(middle, spread=f"{slowest:.0f}-{fastest:.0f}")
     return middle
 
 
