@@ -122,6 +122,13 @@ def wait4(process: subprocess.Popen, timeout: float) -> float:
         time.sleep(0.02)
 
 
+def fresh(db: Path) -> Path:
+    """`db`, deleted if an earlier run left it: every run starts with an empty archive."""
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
+    return db
+
+
 def run_row(db: Path) -> dict:
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
@@ -132,7 +139,7 @@ def run_row(db: Path) -> dict:
 
 
 def local_crawl(sources: Path, work: Path, concurrency: int) -> Result:
-    db = work / "local.db"
+    db = fresh(work / "local.db")
     cpu_before = self_cpu()
     crawl = newsarchive("crawl", "--sources", str(sources), "--db", str(db),
                         *fast_settings(concurrency), log=work / "local.log")  # fmt: skip
@@ -158,7 +165,7 @@ def distributed_crawl(
 
     client = redis_client.Redis.from_url(redis.url)
     client.flushall()
-    db = work / f"distributed-{workers}.db"
+    db = fresh(work / f"distributed-{workers}.db")
     procs = [
         newsarchive(
             "worker",
@@ -207,7 +214,8 @@ def median_result(results: list[Result]) -> Result:
     ordered = sorted(results, key=lambda r: r.seconds)
     middle = ordered[len(ordered) // 2]
     if len(ordered) > 1:
-        fastest, slowest = (r.pages / r.seconds for r in (ordered[0], ordered[-1]))
+        rates = sorted(r.pages / r.seconds for r in ordered)
+        slowest, fastest = rates[0], rates[-1]
         middle = dataclasses.replace(middle, spread=f"{slowest:.0f}-{fastest:.0f}")
     return middle
 

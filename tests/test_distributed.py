@@ -154,31 +154,28 @@ def test_two_workers_and_one_ingester_archive_every_article_once(
 
 
 def test_a_second_distributed_run_fetches_and_stores_no_article_again(
-    demo_server,
-    demo_sources,
-    tmp_path,
-    procs,
-    redis_url,
-    redis_client,
+    demo_server, demo_sources, tmp_path, procs, redis_url, redis_client
 ):
     db = tmp_path / "archive.db"
     start_workers(procs, redis_url, redis_client, ["w1", "w2"])
-    first = ingest_one_run(procs, redis_url, db, "ingest1")
-    seed(redis_url, demo_sources)
-    assert procs.wait(first) == 0, procs.output(first)
+    ingester = procs.start("ingest", "ingest", "--redis", redis_url, "--db", str(db))  # for good
     article_paths = {a.path for a in demo_server.expected_articles()}
-    demo_server.requests.clear()
-    time.sleep(1.1)  # archive times have whole seconds: the next run starts a second later
-    second = ingest_one_run(procs, redis_url, db, "ingest2")
-    seed(redis_url, demo_sources)
-    assert procs.wait(second) == 0, procs.output(second)
+    for run in (1, 2):
+        if run == 2:
+            demo_server.requests.clear()
+            time.sleep(1.1)  # archive times have whole seconds: the next run starts a second later
+        waited = run_cli("crawl", "--redis", redis_url, "--sources", str(demo_sources), "--wait")
+        assert waited.returncode == 0, waited.stderr + procs.output(ingester)
+        assert f"Crawl run {run} completed (finished)" in waited.stdout
     fetched = set(demo_server.requests.paths())
     assert fetched and not fetched & article_paths  # feeds and sitemaps, no archived article
     runs = query(db, "select * from crawl_runs order by id")
     assert [r["status"] for r in runs] == ["completed", "completed"]
+    assert runs[0]["articles_new"] == len(article_paths)
     assert runs[1]["articles_new"] == 0 and runs[1]["articles_unchanged"] == 0
     assert runs[1]["pages_skipped"] == len(article_paths)  # counted once across workers
     assert query(db, "select count(*) as n from articles")[0]["n"] == len(article_paths)
+    assert ingester.poll() is None  # still there for the next run
 
 
 def test_a_worker_killed_mid_crawl_loses_nothing(
@@ -262,3 +259,9 @@ def test_a_local_crawl_never_imports_redis():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_an_idle_worker_stops_when_told_to(redis_url, procs):
+    worker = procs.start("idle", "worker", "--redis", redis_url, "--max-idle", "1")
+    assert procs.wait(worker, 60) == 0, procs.output(worker)
+    assert "stopped (idle): fetched 0 pages" in procs.output(worker)

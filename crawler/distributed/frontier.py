@@ -71,6 +71,23 @@ end
 return {requeued, dead}
 """
 
+# KEYS: requests, leases, lease_info, deadlines. ARGV: lease ids. Returns how many went back.
+RELEASE = """
+local released = 0
+for _, id in ipairs(ARGV) do
+  local data = redis.call('HGET', KEYS[2], id)
+  if data then
+    local info = redis.call('HGET', KEYS[3], id) or '0'
+    redis.call('ZADD', KEYS[1], tonumber(string.match(info, '^%S+')), data)
+    released = released + 1
+  end
+  redis.call('HDEL', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
+  redis.call('ZREM', KEYS[4], id)
+end
+return released
+"""
+
 # KEYS: run, requests, leases, items, processing. True when the run's work is all stored.
 DRAINED = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return 0 end
@@ -91,6 +108,7 @@ class Frontier:
         self._pop = server.register_script(POP)
         self._renew = server.register_script(RENEW)
         self._reap = server.register_script(REAP)
+        self._release = server.register_script(RELEASE)
         self._drained = server.register_script(DRAINED)
 
     def pop(self, worker: str) -> tuple[str, bytes, str] | None:
@@ -129,17 +147,17 @@ class Frontier:
         """Put leased requests back on the queue now (a worker stopping with work in hand)."""
         if not leases:
             return 0
-        self.server.zadd(self.keys.deadlines, dict.fromkeys(leases, 0), xx=True)
-        requeued, _ = self.reap(limit=len(leases), count_delivery=False)
-        return requeued
+        k = self.keys
+        return int(
+            self._release(keys=[k.requests, k.leases, k.lease_info, k.deadlines], args=leases)
+        )
 
-    def reap(self, limit: int = 1000, count_delivery: bool = True) -> tuple[int, int]:
+    def reap(self, limit: int = 1000) -> tuple[int, int]:
         """Re-queue requests whose lease expired; return (re-queued, given up)."""
         k = self.keys
-        most = self.max_deliveries if count_delivery else 1 << 30
         requeued, dead = self._reap(
             keys=[k.requests, k.leases, k.lease_info, k.deadlines, k.deliveries, k.dead],
-            args=[most, limit],
+            args=[self.max_deliveries, limit],
         )
         return int(requeued), int(dead)
 

@@ -1,9 +1,9 @@
 """scrapy-redis's scheduler and queue, with leases: a worker's requests stay in Redis until done.
 
 What is scrapy-redis's and what is ours:
-- `scrapy_redis.scheduler.Scheduler` builds the queue and the duplicate filter and does the
-  enqueueing; `LeasedScheduler` only adds: remember each popped request's lease, give leases
-  back on close, and never flush the shared queue (SCHEDULER_PERSIST is forced on).
+- `scrapy_redis.scheduler.Scheduler` connects, and builds the queue and the duplicate filter
+  from its settings; `LeasedScheduler` adds: each popped request's lease is remembered, leases
+  are given back on close, and the shared queue is never flushed (SCHEDULER_PERSIST forced on).
 - `scrapy_redis.queue.PriorityQueue` stores and encodes requests; `LeasedQueue` pops through
   `Frontier.pop` (a lease) instead of ZRANGE+ZREMRANGEBYRANK (gone for good).
 - `enqueue_request`/`next_request` are restated without a deprecated argument (see there).
