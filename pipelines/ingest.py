@@ -315,12 +315,13 @@ class Ingester:
         all of them (`url_keys` None), or those just stored."""
         if url_keys is not None and not url_keys:
             return 0
-        sql = "select url_key, last_seen, etag, last_modified from article_urls"
+        sql = """select u.url_key, u.last_seen, u.etag, u.last_modified, a.run_id
+                 from article_urls u join articles a on a.id = u.article_id"""
         chunks = [None] if url_keys is None else _chunks(sorted(url_keys), 500)
         published = 0
         for chunk in chunks:
             where, params = ("", []) if chunk is None else (
-                f" where url_key in ({', '.join('?' for _ in chunk)})", chunk)  # fmt: skip
+                f" where u.url_key in ({', '.join('?' for _ in chunk)})", chunk)  # fmt: skip
             cursor = self.db.execute(sql + where, params)
             while rows := cursor.fetchmany(2000):
                 self.server.hset(

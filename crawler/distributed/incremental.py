@@ -1,22 +1,21 @@
 """Incremental crawling for workers, which have no archive: what it holds comes from Redis.
 
 The ingester publishes every archived URL key with its last fetch time and HTTP validators
-(`Keys.archived`); a worker skips and conditionally re-fetches exactly as a local crawl does
-(`crawler.middlewares.IncrementalMiddleware`), reading that hash instead of SQLite.
+with the run that stored it (`Keys.archived`); a worker skips and conditionally re-fetches
+exactly as a local crawl does (`crawler.middlewares.IncrementalMiddleware`), reading that hash
+instead of SQLite.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
-from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
 
 from crawler.distributed.state import WorkerState
-from crawler.middlewares import IncrementalMiddleware, _parse_time
+from crawler.middlewares import IncrementalMiddleware
+from pipelines.runs import RUN_ID
 from pipelines.urls import url_key
 
 
@@ -46,6 +45,7 @@ class RedisIncrementalMiddleware(IncrementalMiddleware):
         return super().from_crawler(crawler)
 
     def spider_opened(self) -> None:
+        self.archive_runs: dict[str, int] = {}  # Redis run id -> its crawl_runs id
         self.state = WorkerState.of(self.crawler)
         self.skipped = SharedSeenSet(self.state.server, self.state.keys.skipped)
 
@@ -54,10 +54,24 @@ class RedisIncrementalMiddleware(IncrementalMiddleware):
 
     def _archived(self, url: str) -> tuple | None:
         raw = self.state.server.hget(self.state.keys.archived, url_key(url))
-        return tuple(json.loads(raw)) if raw else None
+        if not raw:
+            return None
+        last_seen, etag, last_modified, run_id = json.loads(raw)
+        if run_id is not None:
+            # IncrementalMiddleware tells this run's own articles by the archive's run id.
+            self.stats.set_value(RUN_ID, self._archive_run_id())
+        return last_seen, etag, last_modified, run_id
 
-    def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
-        # "This run" began when the seeder started it, not when this worker did.
-        run = self.state.run or {}
-        self.run_started = _parse_time(run.get("started")) or datetime.now(UTC)
-        return super().get_processed_request(request, response)
+    def _archive_run_id(self) -> int | None:
+        """The `crawl_runs` id of the run being crawled, once the ingester has started it
+        (before that, no article of this run is in the archive)."""
+        run_id = self.state.run_id
+        if run_id not in self.archive_runs:
+            value = self.state.server.hget(self.state.keys.run, "archive_run_id")
+            if (
+                value is None
+                or self.state.server.hget(self.state.keys.run, "id") != run_id.encode()
+            ):
+                return None
+            self.archive_runs[run_id] = int(value)
+        return self.archive_runs[run_id]

@@ -20,6 +20,7 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.distributed import messages
 from crawler.distributed.connection import connect, frontier_of, keys_of
 from crawler.distributed.runs import current_run
+from pipelines.runs import RUN_ID
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ LEASE_META = "newsarchive_lease"  # Request.meta key: the lease of a request tak
 ROBOTS_PAGES = "robotstxt/response_count"
 PAGES = "response_received_count"
 WORKER_PAGES = "newsarchive/workers/{}/pages"
+# Integer stats that are not counts to add up across workers.
+NOT_COUNTS = {RUN_ID, "memusage/max", "memusage/startup"}
 OUTBOX_LIMIT = 100  # messages that make a flush before the next tick
 
 
@@ -126,9 +129,7 @@ class WorkerState:
         """Integer stats that grew since the last flush, with this worker's own page count."""
         stats = self.crawler.stats.get_stats()
         pages = stats.get(PAGES, 0) - stats.get(ROBOTS_PAGES, 0)
-        counts = {
-            k: v for k, v in stats.items() if type(v) is int and not k.startswith("memusage/")
-        }
+        counts = {k: v for k, v in stats.items() if type(v) is int and k not in NOT_COUNTS}
         counts[WORKER_PAGES.format(self.worker_id)] = pages
         return {k: v - self.sent.get(k, 0) for k, v in counts.items() if v != self.sent.get(k, 0)}
 
