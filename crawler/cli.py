@@ -454,8 +454,9 @@ def worker(redis_url, namespace, worker_id, max_idle, settings, log_level, quiet
     """Crawl for a distributed run: take requests from the shared frontier on Redis, download
     and extract them, and hand finished articles to `newsarchive ingest`.
 
-    Run any number of workers on any machines. Ctrl-C or SIGTERM stops one; what it had in hand
-    goes back to the queue, and so does the work of a worker that dies, once its lease expires.
+    Run any number of workers on any machines. Ctrl-C or SIGTERM stops one after it finished
+    what it had in hand; the work of a worker that dies goes back to the queue when its leases
+    expire.
     """
     from crawler.distributed.commands import CommandError, work
 
