@@ -201,3 +201,12 @@ def m002_similar_articles(db: sqlite_utils.Database) -> None:
 def m003_language_index(db: sqlite_utils.Database) -> None:
     # The search form's language list and the language facet read it.
     db["articles"].create_index(["language"], if_not_exists=True)
+
+
+@migrations()
+def m004_ingested_messages(db: sqlite_utils.Database) -> None:
+    # The distributed ingester's last committed batch of Redis message ids, so a restarted
+    # ingester stores each article exactly once (see pipelines/ingest.py).
+    db["ingested_messages"].create(
+        {"message_id": str, "run_id": int}, pk="message_id", if_not_exists=True
+    )

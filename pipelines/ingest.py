@@ -36,8 +36,7 @@ from pipelines.urls import url_key
 
 logger = logging.getLogger(__name__)
 
-# The ingester's own bookkeeping table: ids of the last committed batch (see above). Created
-# here rather than by an archive migration: only archives fed by Redis need it.
+# The ingester's own bookkeeping table: ids of the last committed batch (see above).
 INGESTED = "ingested_messages"
 WORKER_ARTICLES = "newsarchive/workers/{}/articles"
 CLAIM_SECONDS = 10  # how long another ingester is kept off this namespace after we stop
@@ -90,8 +89,6 @@ class Ingester:
         self._claim(wait=CLAIM_SECONDS + 1)
         lock.acquire(self.db_path, "ingest")  # raises ArchiveBusy while a crawl writes it
         self.db = open_archive(self.db_path)
-        self.db[INGESTED].create({"message_id": str, "run_id": int}, pk="message_id",
-                                 if_not_exists=True)  # fmt: skip
         self.recover()
         self.publish_archived()
 
