@@ -1,35 +1,186 @@
-"""Naming what went wrong with a request, so runs can count failures by kind."""
+"""Naming what went wrong with a request, so runs can count failures by kind.
+
+Every failed request ends in the spider's errback, which counts it as
+`newsarchive/errors/<kind>` with the kind named here. Requests skipped on purpose (robots.txt,
+out of scope, already archived) are not failures: `error_kind` gives None for them.
+"""
 
 from __future__ import annotations
 
+import gzip
+import logging
+import zlib
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotSupported,
+    ResponseDataLossError,
+    UnsupportedURLSchemeError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from twisted.web._newclient import ParseError, ResponseFailed, ResponseNeverReceived
 
-try:  # the DNS error moved between Twisted/Scrapy versions
-    from twisted.internet.error import DNSLookupError
-except ImportError:  # pragma: no cover
-    DNSLookupError = net_error.DNSLookupError
+from pipelines.drops import DROPPED_PREFIX
+from pipelines.runs import ERRORS_PREFIX
 
-KINDS = (
-    (DNSLookupError, "dns"),
+try:  # private to Scrapy: what HttpCompressionMiddleware raises past DOWNLOAD_MAXSIZE
+    from scrapy.utils._compression import _DecompressionMaxSizeExceeded as DecompressionTooLarge
+except ImportError:  # pragma: no cover - then gzip bombs count as skipped requests
+    DecompressionTooLarge = None
+
+try:  # brotli is what Scrapy decodes "br" with
+    import brotli
+
+    BROTLI_ERRORS: tuple[type[Exception], ...] = (brotli.error,)
+except (ImportError, AttributeError):  # pragma: no cover
+    BROTLI_ERRORS = ()
+
+
+class BadResponse(Exception):
+    """A response this crawler refuses (an empty body, a redirect loop...); `kind` names why."""
+
+    def __init__(self, kind: str, message: str = ""):
+        super().__init__(message or kind)
+        self.kind = kind
+
+
+class OutOfScope(IgnoreRequest):
+    """A request the crawl must not make: another host, a non-HTTP scheme, credentials in the
+    URL. Skipped on purpose, so not an error; `why` is counted as newsarchive/out_of_scope/."""
+
+    def __init__(self, why: str, url: str):
+        super().__init__(f"out of scope ({why}): {url}")
+        self.why = why
+
+
+# Download failures by exception, first match wins. Scrapy 2.19 wraps Twisted's errors in its
+# own; the Twisted ones stay for handlers that raise them unwrapped.
+KINDS: tuple[tuple[type[BaseException], str], ...] = (
+    (CannotResolveHostError, "dns"),
+    (net_error.DNSLookupError, "dns"),
+    (DownloadTimeoutError, "timeout"),
     (net_error.TimeoutError, "timeout"),
     (net_error.TCPTimedOutError, "timeout"),
+    (DownloadConnectionRefusedError, "connection_refused"),
     (net_error.ConnectionRefusedError, "connection_refused"),
+    (ResponseDataLossError, "truncated"),
+    # Downloads are only cancelled for DOWNLOAD_MAXSIZE (timeouts raise their own error).
+    (DownloadCancelledError, "too_large"),
     (net_error.ConnectionLost, "connection_lost"),
     (net_error.ConnectionDone, "connection_lost"),
     (ResponseNeverReceived, "connection_lost"),
-    (ResponseFailed, "truncated"),
+    # A Content-Encoding the body does not follow: a corrupt gzip, deflate or brotli stream.
+    (zlib.error, "bad_encoding"),
+    (gzip.BadGzipFile, "bad_encoding"),
+    (EOFError, "bad_encoding"),
+    *((error, "bad_encoding") for error in BROTLI_ERRORS),
+    (UnsupportedURLSchemeError, "unsupported_scheme"),
+    (NotSupported, "unsupported_scheme"),
 )
 
 
-def error_kind(failure: Failure) -> str:
-    """A short name for a failed request: http_404, http_5xx, timeout, dns, ..."""
-    if failure.check(HttpError):
-        status = failure.value.response.status
+def _failed_download_kind(error: BaseException) -> str:
+    """The kind of a DownloadFailedError: what Twisted said about the connection."""
+    cause = error.__cause__
+    reasons = getattr(cause, "reasons", None) or []
+    for reason in reasons:
+        if isinstance(reason, Failure) and reason.check(ParseError):
+            return "bad_response"  # not HTTP, or HTTP too broken to read
+    if isinstance(cause, ResponseFailed) or reasons:
+        return "connection_lost"
+    return "download_failed"
+
+
+def error_kind(failure: Failure) -> str | None:
+    """A short name for a failed request (http_404, http_5xx, timeout, dns, too_large...), or
+    None when the request was skipped on purpose (robots.txt, out of scope)."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        status = error.response.status
         return f"http_{status}" if status < 500 else "http_5xx"
+    if isinstance(error, BadResponse):
+        return error.kind
+    if isinstance(error, IgnoreRequest):
+        if DecompressionTooLarge is not None and isinstance(error.__cause__, DecompressionTooLarge):
+            return "gzip_bomb"
+        if str(error) == "max redirections reached":  # Scrapy's message, e.g. meta refreshes
+            return "too_many_redirects"
+        return None
+    if isinstance(error, DownloadFailedError):
+        return _failed_download_kind(error)
     for exception_type, kind in KINDS:
-        if failure.check(exception_type):
+        if isinstance(error, exception_type):
             return kind
-    return failure.type.__name__ if failure.type else "unknown"
+    if isinstance(error, ValueError) and "hostname" in str(error):
+        return "bad_url"
+    return type(error).__name__ if failure.type else "unknown"
+
+
+class ErrorCounter:
+    """Counts the failures that reach no errback, so nothing fails silently: an exception in a
+    spider callback (`newsarchive/errors/spider_error`) and an exception in an item pipeline
+    other than DropItem, which loses the item (`newsarchive/dropped/pipeline_error`)."""
+
+    def __init__(self, crawler: Crawler):
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ErrorCounter:
+        counter = cls(crawler)
+        crawler.signals.connect(counter.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(counter.item_error, signal=signals.item_error)
+        return counter
+
+    def spider_error(self, failure: Failure, response: object) -> None:
+        self.stats.inc_value(ERRORS_PREFIX + "spider_error")
+        source = getattr(response, "meta", {}).get("source")
+        if source:
+            self.stats.inc_value(f"newsarchive/source/{source}/errors")
+
+    def item_error(self, item: object, failure: Failure) -> None:
+        # Scrapy has logged it with its traceback already.
+        self.stats.inc_value(DROPPED_PREFIX + "pipeline_error")
+        source = getattr(item, "source", None)
+        if source:
+            self.stats.inc_value(f"newsarchive/source/{source}/dropped")
+
+
+class _OneLine(logging.Filter):
+    """Turns a logged error with a traceback into a one-line warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.levelno >= logging.ERROR:
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+class QuietRobotsTxtErrors:
+    """A robots.txt that cannot be fetched (host down, DNS failure) is logged by Scrapy as an
+    error with a full traceback, though the crawl goes on and the page's own failure is counted
+    and logged by the spider: this extension makes it one warning line."""
+
+    logger_name = "scrapy.downloadermiddlewares.robotstxt"
+
+    def __init__(self) -> None:
+        self.filter = _OneLine()
+        logging.getLogger(self.logger_name).addFilter(self.filter)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> QuietRobotsTxtErrors:
+        extension = cls()
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self) -> None:
+        logging.getLogger(self.logger_name).removeFilter(self.filter)

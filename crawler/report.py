@@ -74,7 +74,10 @@ def archive_stats(db: sqlite_utils.Database, runs: int = 10, silent_after: int =
                     "errors",
                 )
             }
-            | {"error_kinds": _json(run["error_kinds"], {}), "dropped": _json(run["dropped"], {})}
+            | {
+                column: _json(run.get(column), {})
+                for column in ("error_kinds", "dropped", "out_of_scope", "warnings")
+            }
             for run in recent[:runs]
         ],
         "silent_sources": silent_sources(recent, silent_after),
@@ -101,6 +104,10 @@ def format_stats(stats: dict) -> str:
     ]
     for run in stats["runs"]:
         kinds = ", ".join(f"{k} {v}" for k, v in run["error_kinds"].items())
+        for label in ("out_of_scope", "warnings"):
+            if run[label]:
+                counts = ", ".join(f"{k} {v}" for k, v in run[label].items())
+                kinds += f"{'; ' if kinds else ''}{label.replace('_', ' ')}: {counts}"
         lines.append(
             f"{run['id']:>5}  {(run['started'] or '')[:19]:<21}{run['status'] or '':<12}"
             f"{run['pages_fetched'] or 0:>6}{run['articles_new'] or 0:>6}"

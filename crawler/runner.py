@@ -77,8 +77,14 @@ def format_summary(result: CrawlResult, elapsed: float | None = None) -> str:
     for label, column, total in (
         ("dropped", "dropped", run["pages_dropped"]),
         ("errors", "error_kinds", run["errors"]),
+        ("out of scope", "out_of_scope", None),
+        ("warnings", "warnings", None),
     ):
-        kinds = json.loads(run[column] or "{}")
+        kinds = json.loads(run.get(column) or "{}")
+        if total is None:  # shown only when there is something to show
+            total = sum(kinds.values())
+            if not total:
+                continue
         detail = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
         lines.append(f"  {label:<15} {total or 0}" + (f" ({detail})" if detail else ""))
     if elapsed:

@@ -26,9 +26,6 @@ DOWNLOAD_DELAY = 0.25
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
-RETRY_ENABLED = True
-RETRY_TIMES = 2
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 DEPTH_LIMIT = 4
@@ -63,6 +60,36 @@ NEWSARCHIVE_RECHECK_AFTER = 0  # seconds before archived articles are re-checked
 # when a feed or sitemap says they changed); sources may set their own recheck_after
 NEWSARCHIVE_BATCH_SIZE = 50  # articles per write transaction
 NEWSARCHIVE_FLUSH_SECONDS = 2.0  # ...or sooner, so a slow crawl still stores promptly
+
+# Faults and scope: hostile servers never stop a run, every failure is counted by kind, and the
+# crawl stays on its sources' domains. See crawler/retry.py, crawler/scope.py, crawler/charset.py.
+DOWNLOADER_MIDDLEWARES = {
+    # Per source, not the union of all sources' domains; counts what it refuses.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.scope.ScopeMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.BackoffRetryMiddleware": 550,
+    "crawler.charset.CharsetMiddleware": 585,  # after decompression (590), before meta refresh
+    "crawler.scope.RedirectScopeMiddleware": 610,  # sees a redirect before RedirectMiddleware
+}
+# News is on the web: no FTP, S3, file: or data: downloads, whatever a page links to.
+DOWNLOAD_HANDLERS = {"ftp": None, "s3": None, "file": None, "data": None}
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+# 5xx and 429 only: any other client error (4xx) fails the same way on every try.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 429]
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"  # the spider logs the failure, once, with its kind
+NEWSARCHIVE_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubling for each next one
+NEWSARCHIVE_RETRY_BACKOFF_MAX = 30.0
+NEWSARCHIVE_RETRY_AFTER_MAX = 120.0  # a longer Retry-After is not waited for: no retry at all
+DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error (and retried), never archived
+# Counts exceptions in spider callbacks and item pipelines, which reach no errback; one log line
+# (not a traceback) for a robots.txt that cannot be fetched.
+EXTENSIONS = {
+    **EXTENSIONS,
+    "crawler.errors.ErrorCounter": 510,
+    "crawler.errors.QuietRobotsTxtErrors": 520,
+}
 
 FEED_EXPORT_ENCODING = "utf-8"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

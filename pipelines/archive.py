@@ -210,3 +210,11 @@ def m004_ingested_messages(db: sqlite_utils.Database) -> None:
     db["ingested_messages"].create(
         {"message_id": str, "run_id": int}, pk="message_id", if_not_exists=True
     )
+
+
+@migrations()
+def m005_out_of_scope_and_warnings(db: sqlite_utils.Database) -> None:
+    # What each run left out of scope ({why: count}: offsite, scheme, credentials...) and the
+    # pages it archived despite a defect ({kind: count}: charset_mismatch, invalid_utf8...).
+    db["crawl_runs"].add_column("out_of_scope", str)
+    db["crawl_runs"].add_column("warnings", str)

@@ -14,6 +14,8 @@ from pipelines.drops import DROPPED_PREFIX
 from pipelines.store import now_iso
 
 ERRORS_PREFIX = "newsarchive/errors/"
+OUT_OF_SCOPE_PREFIX = "newsarchive/out_of_scope/"
+WARNINGS_PREFIX = "newsarchive/warnings/"
 ARTICLES_PREFIX = "newsarchive/articles/"
 RUN_ID = "newsarchive/run_id"  # the stats key holding the current run's id
 SKIPPED = "newsarchive/skipped_archived"
@@ -93,6 +95,8 @@ def finish_run(
         "dropped": json.dumps(dropped),
         "errors": sum(errors.values()),
         "error_kinds": json.dumps(errors),
+        "out_of_scope": json.dumps(_counts(stats, OUT_OF_SCOPE_PREFIX)),
+        "warnings": json.dumps(_counts(stats, WARNINGS_PREFIX)),
         "per_source": json.dumps(per_source(stats)),
         "stats": json.dumps(stats, default=str, sort_keys=True),
     }

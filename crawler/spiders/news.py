@@ -8,7 +8,6 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
@@ -23,7 +22,6 @@ from crawler.sources import (
     SourcesError,
     Target,
     adhoc_source,
-    in_domains,
     load_sources,
     select_sources,
     targets_of,
@@ -175,9 +173,9 @@ class NewsSpider(SitemapSpider):
         if hops_left <= 0:
             return
         source = self.sources[response.meta["source"]]
-        # LinkExtractor's allow_domains compares host:port, so domains are checked here.
+        # Links to other sites are requested too: ScopeMiddleware refuses and counts them.
         for link in LinkExtractor(unique=True).extract_links(response):
-            if not (in_domains(link.url, source.allowed_domains) and is_followable(link.url)):
+            if not is_followable(link.url):
                 continue
             yield response.follow(
                 link.url,
@@ -228,14 +226,16 @@ class NewsSpider(SitemapSpider):
         )
 
     def on_error(self, failure: Failure) -> None:
-        """Count a failed request by kind and log one line; the crawl goes on."""
-        if failure.check(IgnoreRequest):  # skipped on purpose (archived, offsite, robots.txt)
-            return
+        """Count a failed request by kind and log one line; the crawl goes on. Requests skipped
+        on purpose (robots.txt, out of scope) are no errors: they have counts of their own."""
         kind = error_kind(failure)
+        if kind is None:
+            return
         self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
         request = getattr(failure, "request", None)
         if request is not None:
             source = request.meta.get("source")
             self.crawler.stats.inc_value(f"newsarchive/source/{source}/errors")
         url = request.url if request is not None else "?"
-        self.logger.warning("%s: %s (%s)", kind, url, failure.getErrorMessage()[:200])
+        message = failure.getErrorMessage() or type(failure.value).__name__
+        self.logger.warning("%s: %s (%s)", kind, url, message[:200])
