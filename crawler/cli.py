@@ -43,6 +43,8 @@ def _lock_archive(db_path: str, what: str) -> None:
         open_archive(db_path).close()
     except (ArchiveBusy, ArchiveError) as error:
         raise click.ClickException(str(error)) from error
+    except OSError as error:  # the lock file next to it: a missing folder, no space, no access
+        raise click.ClickException(f"cannot use {db_path}: {error.strerror or error}") from error
 
 
 def _adhoc_targets(kind_urls: dict[str, tuple[str, ...]]) -> tuple[list, list[Target]]:

@@ -132,8 +132,25 @@ class BackoffRetryMiddleware(RetryMiddleware):
             delay = max(delay, asked)
         if delay > 0:
             self.crawler.stats.inc_value(WAITED, round(delay, 3))
-            await sleep(delay)
+            if not await self._wait(delay):
+                return None
         return retry
+
+    async def _wait(self, seconds: float) -> bool:
+        """Sleep `seconds` without blocking the reactor; False if the crawl began to close
+        meanwhile (a max-pages stop, a storage error): then the retry is dropped rather than
+        holding the close up."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            await sleep(min(left, 0.5))
+            if self._closing():
+                return False
+        return True
+
+    def _closing(self) -> bool:
+        # Scrapy has no signal for "the spider is closing"; its engine slot knows.
+        slot = getattr(self.crawler.engine, "_slot", None)
+        return getattr(slot, "closing", None) is not None
 
 
 def is_empty_page(request: Request, response: Response) -> bool:

@@ -64,11 +64,15 @@ def run_crawl(
 
 def format_summary(result: CrawlResult, elapsed: float | None = None) -> str:
     """A one-screen summary of a crawl run for the terminal."""
+    stopped = result.stats.get("newsarchive/storage_error")
     if result.run is None:
-        return f"Crawl did not start: {result.config_error or 'see the log above'}"
+        return f"Crawl did not start: {result.config_error or stopped or 'see the log above'}"
     run = result.run
+    status = run["status"]
+    if stopped and status == "running":  # not even the run's end could be written
+        status = "failed"
     lines = [
-        f"Crawl run {run['id']} {run['status']} ({run['finish_reason']})",
+        f"Crawl run {run['id']} {status} ({run['finish_reason'] or 'storage_error'})",
         f"  pages fetched   {run['pages_fetched'] or 0}",
         f"  articles        {run['articles_new'] or 0} new, {run['articles_updated'] or 0}"
         f" updated, {run['articles_unchanged'] or 0} unchanged",
@@ -87,6 +91,8 @@ def format_summary(result: CrawlResult, elapsed: float | None = None) -> str:
                 continue
         detail = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
         lines.append(f"  {label:<15} {total or 0}" + (f" ({detail})" if detail else ""))
+    if stopped:
+        lines.insert(1, f"  stopped         {stopped}")
     if elapsed:
         pages = run["pages_fetched"] or 0
         lines.append(f"  took            {elapsed:.1f} s ({pages / elapsed:.1f} pages/s)")

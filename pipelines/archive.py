@@ -145,11 +145,21 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def describe_error(path: str | Path, error: sqlite3.Error) -> str:
+    """A one-line account of what is wrong with the archive file at `path`."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_NOTADB:
+        return f"{path} is not a SQLite database ({error})"
+    if code == sqlite3.SQLITE_CORRUPT:
+        return f"{path} is corrupt ({error}): restore a backup, or try `sqlite3 {path} .recover`"
+    return f"cannot use {path}: {error}"
+
+
 def _check_is_archive(db: sqlite_utils.Database, path: str) -> None:
     try:
         tables = set(db.table_names())
     except sqlite3.DatabaseError as error:
-        raise ArchiveError(f"{path} is not a SQLite database ({error})") from error
+        raise ArchiveError(describe_error(path, error)) from error
     if tables and "articles" not in tables and "_sqlite_migrations" not in tables:
         raise ArchiveError(f"{path} is a SQLite database but not a news archive")
 

@@ -4,22 +4,49 @@ crawl run's own row in `crawl_runs`."""
 from __future__ import annotations
 
 import logging
+import re
+import sqlite3
 import time
 from dataclasses import asdict
+from typing import NoReturn
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.spiders import Spider
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, NotModifiedItem
 from pipelines import lock
-from pipelines.archive import open_archive
+from pipelines.archive import ArchiveError, open_archive
 from pipelines.drops import DROPPED_PREFIX, drop
+from pipelines.lock import ArchiveBusy
 from pipelines.runs import ARTICLES_PREFIX, RUN_ID, SOURCES_PREFIX, finish_run, start_run
 from pipelines.store import mark_seen, now_iso, store_article
 
 logger = logging.getLogger(__name__)
+
+# A write that finds the archive locked by another writer has waited BUSY_TIMEOUT_MS already;
+# it is tried this many more times before the crawl stops.
+BUSY_RETRIES = 2
+SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+PRAGMA = re.compile(r"^\s*([a-z_]+)\s*=\s*([A-Za-z0-9_-]+)\s*$")
+
+
+def is_busy(error: Exception) -> bool:
+    """True for "database is locked": another connection holds the write lock."""
+    return getattr(error, "sqlite_errorcode", None) in SQLITE_BUSY_CODES
+
+
+def apply_pragmas(db, pragmas: list[str]) -> None:
+    """Run `PRAGMA name = value` for each "name=value" (setting NEWSARCHIVE_SQLITE_PRAGMAS, for
+    the crawl's writes once its run is recorded): e.g. a busy_timeout, a cache_size, or a
+    max_page_count that caps the archive's size (the fault tests fill the disk with it)."""
+    for pragma in pragmas:
+        match = PRAGMA.match(pragma)
+        if not match:
+            raise ValueError(f"NEWSARCHIVE_SQLITE_PRAGMAS: expected name=value, got {pragma!r}")
+        db.execute(f"PRAGMA {match[1]} = {match[2]}")
 
 
 class StoragePipeline:
@@ -50,12 +77,33 @@ class StoragePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        lock.acquire(self.path)  # raises ArchiveBusy while another crawl writes this archive
-        self.db = open_archive(self.path)
-        spider = self.crawler.spider
-        targets = [asdict(t) for t in getattr(spider, "targets", [])]
-        self.run_id = start_run(self.db, spider.name, targets)
+        try:
+            lock.acquire(self.path)  # raises ArchiveBusy while another crawl writes this archive
+            self.db = open_archive(self.path)
+            spider = self.crawler.spider
+            targets = [asdict(t) for t in getattr(spider, "targets", [])]
+            self.run_id = start_run(self.db, spider.name, targets)
+        except (ArchiveBusy, ArchiveError, OSError, sqlite3.Error) as error:
+            self.cannot_start(error)
         self.stats.set_value(RUN_ID, self.run_id)
+        apply_pragmas(self.db, self.crawler.settings.getlist("NEWSARCHIVE_SQLITE_PRAGMAS"))
+
+    def cannot_start(self, error: Exception) -> NoReturn:
+        """The archive cannot take this run (busy, not an archive, no space): say why in one
+        line and close the spider before it fetches anything."""
+        message = (
+            str(error)
+            if isinstance(error, ArchiveBusy | ArchiveError)
+            else (f"cannot write to {self.path}: {error}")
+        )
+        logger.error("%s; the crawl does not start", message)
+        self.stats.set_value("newsarchive/storage_error", message)
+        self.failed = True
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        lock.release(self.path)
+        raise CloseSpider("storage_error")
 
     def process_item(self, item: object) -> object:
         if isinstance(item, NotModifiedItem):
@@ -78,13 +126,22 @@ class StoragePipeline:
         self.last_flush = time.monotonic()
         if not self.buffer:
             return
-        now = now_iso()
-        try:
-            with self.db.atomic():
-                outcomes = [self.store(item, now) for item in self.buffer]
-        except Exception as error:  # noqa: BLE001 - any failed write stops the run loudly
-            self.stop_on_error(error)
+        if self.failed:  # the run is stopping: no more writes (articles were counted as dropped)
+            self.buffer.clear()
             return
+        now = now_iso()
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                with self.db.atomic():
+                    outcomes = [self.store(item, now) for item in self.buffer]
+                break
+            except Exception as error:  # noqa: BLE001 - any failed write stops the run loudly
+                if is_busy(error) and attempt < BUSY_RETRIES:
+                    logger.warning("%s is locked by another writer; trying again", self.path)
+                    self.stats.inc_value("newsarchive/storage/busy_retries")
+                    continue
+                self.stop_on_error(error)
+                return
         for item, outcome in zip(self.buffer, outcomes, strict=True):
             self.stats.inc_value(ARTICLES_PREFIX + outcome)
             self.stats.inc_value(f"{SOURCES_PREFIX}{item.source}/{outcome}")
@@ -102,7 +159,12 @@ class StoragePipeline:
         self.buffer.clear()
         self.failed = True
         message = f"cannot write to {self.path}: {error}"
-        logger.error("%s; stopping the crawl (%d articles not stored)", message, lost)
+        logger.error(
+            "%s; stopping the crawl (%d articles of this batch not stored; those stored before "
+            "are intact)",
+            message,
+            lost,
+        )
         self.stats.set_value("newsarchive/storage_error", message)
         self.stats.inc_value(DROPPED_PREFIX + "storage_error", lost)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
@@ -110,13 +172,29 @@ class StoragePipeline:
     def close_spider(self) -> None:
         self.flush()
 
+    def mark_failed(self, reason: str) -> None:
+        """Record at least how the run ended when its full record cannot be written (a full
+        disk has room for a row that does not grow)."""
+        try:
+            with self.db.atomic():
+                self.db.execute(
+                    "update crawl_runs set status = 'failed', finish_reason = ?, ended = ? "
+                    "where id = ?",
+                    [reason, now_iso(), self.run_id],
+                )
+        except sqlite3.Error:
+            pass  # then the next run marks it interrupted
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.db is None:
             return
+        if self.failed:  # also when the last write failed while the spider was closing anyway
+            reason = "storage_error"
         try:
             finish_run(self.db, self.run_id, self.stats.get_stats(), reason)
         except Exception as error:  # noqa: BLE001 - the run row stays "running"; next run fixes it
             logger.error("cannot record the end of run %s in %s: %s", self.run_id, self.path, error)
+            self.mark_failed(reason)
         self.db.close()
         self.db = None
         lock.release(self.path)
