@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import sqlite3
 import sys
 import time
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +23,7 @@ from crawler.sources import (
     select_sources,
 )
 from pipelines import lock
-from pipelines.archive import ArchiveError, open_archive
+from pipelines.archive import ArchiveError, describe_error, open_archive
 from pipelines.lock import ArchiveBusy
 
 DEFAULT_DB = "archive.db"
@@ -33,7 +38,46 @@ def _setting_pairs(values: tuple[str, ...]) -> dict[str, str]:
         if not sep or not name:
             raise click.BadParameter(f"expected NAME=VALUE, got {value!r}", param_hint="-s")
         settings[name.strip()] = setting
+    _check_setting_types(settings)
     return settings
+
+
+def _check_setting_types(overrides: dict[str, str]) -> None:
+    """A setting whose default is a number or a flag must be given as one: Scrapy would fail
+    with a traceback halfway through starting the crawl."""
+    from crawler.runner import project_settings
+
+    defaults = project_settings()
+    for name, value in overrides.items():
+        default = defaults.get(name)
+        kind = type(default)
+        try:
+            if kind is bool:
+                defaults.set(name, value, priority="cmdline")
+                defaults.getbool(name)
+            elif kind in (int, float):
+                float(value)
+        except ValueError:
+            what = "true or false" if kind is bool else "a number"
+            raise click.BadParameter(
+                f"{name} must be {what}, got {value!r}", param_hint="-s"
+            ) from None
+
+
+def archive_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a SQLite error met while using the archive (`db_path`) into a one-line message: a
+    corrupt page can lie anywhere, so it may only show up halfway through a query."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ArchiveError as error:
+            raise click.ClickException(str(error)) from error
+        except sqlite3.Error as error:
+            raise click.ClickException(describe_error(kwargs["db_path"], error)) from error
+
+    return wrapper
 
 
 def _lock_archive(db_path: str, what: str) -> None:
@@ -45,6 +89,23 @@ def _lock_archive(db_path: str, what: str) -> None:
         raise click.ClickException(str(error)) from error
     except OSError as error:  # the lock file next to it: a missing folder, no space, no access
         raise click.ClickException(f"cannot use {db_path}: {error.strerror or error}") from error
+
+
+def _crawl_targets(
+    source_names: tuple[str, ...],
+    sources_path: str,
+    urls: tuple[str, ...],
+    feeds: tuple[str, ...],
+    sitemaps: tuple[str, ...],
+) -> tuple[list, list[Target] | None]:
+    """The sources (and ad hoc targets) a crawl was asked for, or a one-line error."""
+    adhoc = {"url": urls, "feed": feeds, "sitemap": sitemaps}
+    if any(adhoc.values()):
+        return _adhoc_targets(adhoc)
+    try:
+        return select_sources(load_sources(sources_path), source_names), None
+    except SourcesError as error:
+        raise click.ClickException(str(error)) from error
 
 
 def _adhoc_targets(kind_urls: dict[str, tuple[str, ...]]) -> tuple[list, list[Target]]:
@@ -118,6 +179,7 @@ def cli() -> None:
     is_flag=True,
     help="With --redis: wait until the run is crawled and stored, then print its summary.",
 )
+@archive_errors
 def crawl(
     source_names,
     sources_path,
@@ -143,15 +205,7 @@ def crawl(
     overrides = {"ARCHIVE_DB": db_path, **_setting_pairs(settings)}
     if max_pages:
         overrides["CLOSESPIDER_PAGECOUNT"] = max_pages
-    adhoc = {"url": urls, "feed": feeds, "sitemap": sitemaps}
-    if any(adhoc.values()):
-        sources, targets = _adhoc_targets(adhoc)
-    else:
-        try:
-            sources = select_sources(load_sources(sources_path), source_names)
-        except SourcesError as error:
-            raise click.ClickException(str(error)) from error
-        targets = None
+    sources, targets = _crawl_targets(source_names, sources_path, urls, feeds, sitemaps)
     if redis_url:
         if max_pages:
             raise click.ClickException("--max-pages does not apply to a distributed crawl")
@@ -190,9 +244,17 @@ LOCAL_SITE_SETTINGS = {
     "--site-port",
     default=8737,
     show_default=True,
+    type=click.IntRange(0, 65535),
     help="Port of the demo news site (0: any free port).",
 )
-@click.option("--port", default=8001, show_default=True, help="Port of datasette.")
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of datasette.",
+)
+@archive_errors
 def demo(db_path, no_serve, site_port, port) -> None:
     """Crawl the bundled demo news site (served offline on 127.0.0.1) into the archive, print
     a summary, and browse the archive in datasette (Ctrl-C stops)."""
@@ -258,18 +320,30 @@ def extract(target, url, as_json) -> None:
             html = _fetch(check_url(target))
         except (OSError, ValueError) as error:
             raise click.ClickException(f"cannot fetch {target}: {error}") from error
-        click.echo(_extract_one(html, url or target, as_json))
+        _echo_extracted(target, _extract_one(html, url or target, as_json), as_json)
         return
     path = Path(target)
-    if path.is_dir():
-        files = sorted(path.rglob("*.html")) + sorted(path.rglob("*.htm"))
-        for file in files:
-            text = _extract_one(file.read_bytes(), url, as_json, path=str(file))
-            click.echo(text if as_json else f"==> {file} <==\n{text}\n")
-        return
-    if not path.is_file():
-        raise click.ClickException(f"{target}: no such file, directory or URL")
-    click.echo(_extract_one(path.read_bytes(), url, as_json))
+    try:
+        if path.is_dir():
+            files = sorted(path.rglob("*.html")) + sorted(path.rglob("*.htm"))
+            if not files:
+                raise click.ClickException(f"{target}: no .html or .htm files in this directory")
+            for file in files:
+                text = _extract_one(file.read_bytes(), url, as_json, path=str(file))
+                click.echo(text if as_json else f"==> {file} <==\n{text}\n")
+            return
+        if not path.is_file():
+            raise click.ClickException(f"{target}: no such file, directory or URL")
+        _echo_extracted(target, _extract_one(path.read_bytes(), url, as_json), as_json)
+    except OSError as error:
+        message = f"cannot read {error.filename or target}: {error.strerror}"
+        raise click.ClickException(message) from error
+
+
+def _echo_extracted(target: str, output: str, as_json: bool) -> None:
+    if not as_json and not output:
+        raise click.ClickException(f"{target}: no article text found")
+    click.echo(output)
 
 
 def _read_archive(db_path: str):
@@ -289,6 +363,7 @@ def _read_archive(db_path: str):
     help="Flag sources with nothing new in this many of their last runs.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@archive_errors
 def stats(db_path, runs, silent_after, as_json) -> None:
     """Show the archive at a glance: articles per source, recent runs, silent sources."""
     from crawler.report import archive_stats, format_stats
@@ -312,11 +387,21 @@ def stats(db_path, runs, silent_after, as_json) -> None:
     show_default=True,
     help="Sources file, for the sources' drop_selectors (optional).",
 )
+@archive_errors
 def reextract(db_path, source, since, sources_path) -> None:
     """Re-run extraction over the stored raw HTML and update articles whose text or metadata
     changed, without fetching anything."""
     from pipelines.reextract import reextract as reextract_archive
 
+    if since:
+        try:
+            since = (date if len(since) == 10 else datetime).fromisoformat(since).isoformat()
+        except ValueError:
+            raise click.BadParameter(
+                f"expected a date like 2025-03-14, got {since!r}", param_hint="--since"
+            ) from None
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path} does not exist: run a crawl first")
     selectors = {}
     if Path(sources_path).exists():
         try:
@@ -325,6 +410,12 @@ def reextract(db_path, source, since, sources_path) -> None:
             raise click.ClickException(str(error)) from error
     _lock_archive(db_path, "reextract")
     db = open_archive(db_path)
+    if source and not db.execute("select 1 from articles where source = ?", [source]).fetchone():
+        known = [row[0] for row in db.execute("select distinct source from articles order by 1")]
+        db.close()
+        raise click.ClickException(
+            f"no archived articles of source {source!r}; sources: {', '.join(known) or 'none'}"
+        )
     try:
         counts = reextract_archive(db, source=source, since=since, drop_selectors=selectors)
     finally:
@@ -332,6 +423,23 @@ def reextract(db_path, source, since, sources_path) -> None:
     total = sum(counts.values())
     summary = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.most_common())
     click.echo(f"Re-extracted {total} articles: {summary or 'nothing to do'}")
+
+
+def _check_crawl_args(db_path: str, crawl_args: tuple[str, ...]) -> None:
+    """Check what every scheduled crawl will be given (its options, sources file, archive) once,
+    now, rather than let each run fail the same way."""
+    try:
+        context = crawl.make_context("crawl", ["--db", db_path, *crawl_args])
+    except click.ClickException as error:
+        raise click.ClickException(f"crawl arguments: {error.format_message()}") from error
+    params = context.params
+    _setting_pairs(params["settings"])
+    names = ("source_names", "sources_path", "urls", "feeds", "sitemaps")
+    _crawl_targets(*(params[name] for name in names))
+    try:
+        open_archive(params["db_path"]).close()
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
@@ -354,10 +462,13 @@ def schedule(every, cron, db_path, no_run_now, crawl_args) -> None:
         trigger = make_trigger(every, cron)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--every/--cron") from error
+    _check_crawl_args(db_path, crawl_args)
     try:
         lock.acquire(f"{db_path}.scheduler", "scheduler")
     except ArchiveBusy as error:
         raise click.ClickException(f"another scheduler runs on {db_path}: {error}") from error
+    except OSError as error:
+        raise click.ClickException(f"cannot use {db_path}: {error.strerror or error}") from error
     logging.basicConfig(level=logging.INFO, format="%(asctime)s schedule: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     click.echo(f"Crawling into {db_path} on {trigger}; Ctrl-C stops.")

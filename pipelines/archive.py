@@ -145,14 +145,15 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-def describe_error(path: str | Path, error: sqlite3.Error) -> str:
-    """A one-line account of what is wrong with the archive file at `path`."""
+def describe_error(path: str | Path, error: sqlite3.Error, doing: str = "use") -> str:
+    """A one-line account of what is wrong with the archive file at `path`: not a database,
+    corrupt, or else what SQLite said when we tried to `doing` it."""
     code = getattr(error, "sqlite_errorcode", None)
     if code == sqlite3.SQLITE_NOTADB:
         return f"{path} is not a SQLite database ({error})"
     if code == sqlite3.SQLITE_CORRUPT:
         return f"{path} is corrupt ({error}): restore a backup, or try `sqlite3 {path} .recover`"
-    return f"cannot use {path}: {error}"
+    return f"cannot {doing} {path}: {error}"
 
 
 def _check_is_archive(db: sqlite_utils.Database, path: str) -> None:
@@ -167,16 +168,24 @@ def _check_is_archive(db: sqlite_utils.Database, path: str) -> None:
 def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
     """Open (creating if needed) the archive at `path`, in WAL mode with the schema applied."""
     path = str(path)
+    if Path(path).is_dir():
+        raise ArchiveError(f"{path} is a directory, not an archive file")
     if readonly:
         if not Path(path).exists():
             raise ArchiveError(f"{path} does not exist: run a crawl first")
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        uri = Path(path).resolve().as_uri() + "?mode=ro"  # as_uri escapes "?" and "#" in names
+        try:
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        except sqlite3.Error as error:
+            raise ArchiveError(describe_error(path, error)) from error
         db = sqlite_utils.Database(conn)
         _check_is_archive(db, path)
+        if not db.table_names():
+            raise ArchiveError(f"{path} is an empty database: run a crawl first")
         return db
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-    except sqlite3.OperationalError as error:
+    except sqlite3.Error as error:
         raise ArchiveError(f"cannot open {path}: {error}") from error
     db = sqlite_utils.Database(conn)
     _check_is_archive(db, path)
@@ -186,8 +195,16 @@ def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Da
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         migrations.apply(db)
+        # A read-only file (or folder) shows only when writing: find out now, not mid-crawl.
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(f"PRAGMA user_version = {int(version)}")  # a write that changes nothing
+        finally:
+            db.execute("ROLLBACK")
     except sqlite3.DatabaseError as error:
-        raise ArchiveError(f"cannot use {path} as an archive: {error}") from error
+        conn.close()
+        raise ArchiveError(describe_error(path, error, "write to")) from error
     return db
 
 

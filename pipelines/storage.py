@@ -18,7 +18,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.items import ArticleItem, NotModifiedItem
 from pipelines import lock
-from pipelines.archive import ArchiveError, open_archive
+from pipelines.archive import ArchiveError, describe_error, open_archive
 from pipelines.drops import DROPPED_PREFIX, drop
 from pipelines.lock import ArchiveBusy
 from pipelines.runs import ARTICLES_PREFIX, RUN_ID, SOURCES_PREFIX, finish_run, start_run
@@ -38,15 +38,16 @@ def is_busy(error: Exception) -> bool:
     return getattr(error, "sqlite_errorcode", None) in SQLITE_BUSY_CODES
 
 
-def apply_pragmas(db, pragmas: list[str]) -> None:
-    """Run `PRAGMA name = value` for each "name=value" (setting NEWSARCHIVE_SQLITE_PRAGMAS, for
-    the crawl's writes once its run is recorded): e.g. a busy_timeout, a cache_size, or a
-    max_page_count that caps the archive's size (the fault tests fill the disk with it)."""
+def parse_pragmas(pragmas: list[str]) -> list[tuple[str, str]]:
+    """The (name, value) pairs of "name=value" strings (setting NEWSARCHIVE_SQLITE_PRAGMAS);
+    ValueError for anything else."""
+    pairs = []
     for pragma in pragmas:
         match = PRAGMA.match(pragma)
         if not match:
             raise ValueError(f"NEWSARCHIVE_SQLITE_PRAGMAS: expected name=value, got {pragma!r}")
-        db.execute(f"PRAGMA {match[1]} = {match[2]}")
+        pairs.append((match[1], match[2]))
+    return pairs
 
 
 class StoragePipeline:
@@ -78,24 +79,30 @@ class StoragePipeline:
 
     def open_spider(self) -> None:
         try:
+            # For the crawl's writes once its run is recorded: e.g. a busy_timeout, a
+            # cache_size, a max_page_count that caps the archive's size (the fault tests fill
+            # the disk with it).
+            pragmas = parse_pragmas(self.crawler.settings.getlist("NEWSARCHIVE_SQLITE_PRAGMAS"))
             lock.acquire(self.path)  # raises ArchiveBusy while another crawl writes this archive
             self.db = open_archive(self.path)
             spider = self.crawler.spider
             targets = [asdict(t) for t in getattr(spider, "targets", [])]
             self.run_id = start_run(self.db, spider.name, targets)
-        except (ArchiveBusy, ArchiveError, OSError, sqlite3.Error) as error:
+            for name, value in pragmas:
+                self.db.execute(f"PRAGMA {name} = {value}")
+        except (ArchiveBusy, ArchiveError, OSError, sqlite3.Error, ValueError) as error:
             self.cannot_start(error)
         self.stats.set_value(RUN_ID, self.run_id)
-        apply_pragmas(self.db, self.crawler.settings.getlist("NEWSARCHIVE_SQLITE_PRAGMAS"))
 
     def cannot_start(self, error: Exception) -> NoReturn:
         """The archive cannot take this run (busy, not an archive, no space): say why in one
         line and close the spider before it fetches anything."""
-        message = (
-            str(error)
-            if isinstance(error, ArchiveBusy | ArchiveError)
-            else (f"cannot write to {self.path}: {error}")
-        )
+        if isinstance(error, sqlite3.Error):
+            message = describe_error(self.path, error, "write to")
+        elif isinstance(error, OSError):
+            message = f"cannot write to {self.path}: {error.strerror or error}"
+        else:
+            message = str(error)
         logger.error("%s; the crawl does not start", message)
         self.stats.set_value("newsarchive/storage_error", message)
         self.failed = True
@@ -158,7 +165,10 @@ class StoragePipeline:
         lost = len(self.buffer)
         self.buffer.clear()
         self.failed = True
-        message = f"cannot write to {self.path}: {error}"
+        if isinstance(error, sqlite3.Error):
+            message = describe_error(self.path, error, "write to")
+        else:
+            message = f"cannot write to {self.path}: {error}"
         logger.error(
             "%s; stopping the crawl (%d articles of this batch not stored; those stored before "
             "are intact)",
