@@ -274,7 +274,7 @@ def demo(db_path, no_serve, site_port, port) -> None:
         overrides["NEWSARCHIVE_PROGRESS"] = sys.stderr.isatty()
         started = time.monotonic()
         result = run_crawl(project_settings(overrides), sources=sources)
-        click.echo(format_summary(result, time.monotonic() - started))
+        click.echo(format_summary(result, time.monotonic() - started), err=not result.ok)
     lock.release(db_path)
     if not result.ok:
         sys.exit(1)

@@ -1,0 +1,213 @@
+"""Bad user input gets a clear one-line error and a non-zero exit, never a traceback, from every
+command: crawl, stats, reextract, schedule, extract and demo."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipelines.archive import open_archive
+from tests.conftest import run_cli
+
+REFUSED = "http://127.0.0.1:9/2025/03/14/some-story.html"  # never fetched: the input is bad
+
+
+def check_error(args: list[str], message: str, timeout: float = 60) -> None:
+    """The command fails with `message` in a short stderr and no traceback."""
+    result = run_cli(*args, timeout=timeout)
+    assert result.returncode != 0, (args, result.stdout)
+    assert message in result.stderr, (args, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    # One line, after click's "Usage:" and "Try --help" lines for a bad option.
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) <= 3 and lines[-1].startswith(("Error: ", "Crawl did not start: ")), lines
+
+
+@pytest.fixture
+def files(tmp_path) -> dict[str, Path]:
+    """Broken sources files and archives of every kind."""
+    paths = {name: tmp_path / name for name in ("syntax.toml", "unknown-key.toml", "good.toml")}
+    paths["syntax.toml"].write_text("[[sources]]\nname = 'x'\nfeeds = ['http://a.example/f'\n")
+    paths["unknown-key.toml"].write_text(
+        "[[sources]]\nname = 'x'\nfeeds = ['http://a.example/f']\n\n"
+        "[[sources]]\nname = 'y'\nfeedz = ['http://a.example/f']\n"
+    )
+    paths["good.toml"].write_text(f"[[sources]]\nname = 'x'\nurls = ['{REFUSED}']\n")
+    paths["garbage.db"] = tmp_path / "garbage.db"
+    paths["garbage.db"].write_bytes(b"garbage" * 1000)
+    paths["other.db"] = tmp_path / "other.db"
+    with sqlite3.connect(paths["other.db"]) as conn:
+        conn.execute("create table stuff (x)")
+    paths["empty.db"] = tmp_path / "empty.db"
+    paths["empty.db"].touch()
+    paths["folder"] = tmp_path / "folder"
+    paths["folder"].mkdir()
+    paths["corrupt.db"] = corrupt_archive(tmp_path / "corrupt.db")
+    paths["archive.db"] = tmp_path / "archive.db"
+    open_archive(paths["archive.db"]).close()
+    return paths
+
+
+def corrupt_archive(path: Path) -> Path:
+    """A real archive with a stretch of its article pages overwritten: the schema still reads,
+    the data does not."""
+    db = open_archive(path)
+    with db.atomic():
+        for n in range(200):
+            db["articles"].insert({"url": f"http://x.example/{n}", "text": f"story {n} " * 300})
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    data = bytearray(path.read_bytes())
+    pages = len(data) // 4096
+    for page in range(pages - 40, pages - 1):
+        data[page * 4096 : (page + 1) * 4096] = b"\x0d" + b"\xff" * 4095
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_sources_file_errors(files, tmp_path):
+    db = str(files["archive.db"])
+    check_error(["crawl", "--sources", str(tmp_path / "none.toml"), "--db", db], "not found")
+    check_error(["crawl", "--sources", str(files["syntax.toml"]), "--db", db], "not valid TOML")
+    check_error(
+        ["crawl", "--sources", str(files["unknown-key.toml"]), "--db", db],
+        "unknown-key.toml:5: unknown key 'feedz' (did you mean 'feeds'?)",
+    )
+    check_error(["crawl", "--sources", str(files["folder"]), "--db", db], "cannot read")
+    check_error(
+        ["crawl", "--sources", str(files["good.toml"]), "nope", "--db", db],
+        "unknown source 'nope'; known sources: x",
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "url", "message"),
+    [
+        ("--url", "not a url", "not an http(s) URL"),
+        ("--url", "http://", "not an http(s) URL"),
+        ("--url", "file:///etc/passwd", "not an http(s) URL"),
+        ("--feed", "http://user:secret@news.example/feed", "URLs with credentials are not allowed"),
+        ("--sitemap", "javascript:alert(1)", "not an http(s) URL"),
+    ],
+)
+def test_bad_urls(files, option, url, message):
+    check_error(["crawl", option, url, "--db", str(files["archive.db"])], f"{option}: {message}")
+
+
+def test_bad_settings(files):
+    db = str(files["archive.db"])
+    check_error(["crawl", "--url", REFUSED, "--db", db, "-s", "NOEQUALS"], "expected NAME=VALUE")
+    check_error(
+        ["crawl", "--url", REFUSED, "--db", db, "-s", "DOWNLOAD_TIMEOUT=soon"],
+        "DOWNLOAD_TIMEOUT must be a number, got 'soon'",
+    )
+    check_error(
+        ["crawl", "--url", REFUSED, "--db", db, "-s", "ROBOTSTXT_OBEY=maybe"],
+        "ROBOTSTXT_OBEY must be true or false",
+    )
+    check_error(
+        ["crawl", "--url", REFUSED, "--db", db, "-s", "NEWSARCHIVE_SQLITE_PRAGMAS=drop table x"],
+        "NEWSARCHIVE_SQLITE_PRAGMAS: expected name=value",
+    )
+
+
+ARCHIVE_ERRORS = [
+    ("garbage.db", "is not a SQLite database"),
+    ("other.db", "is a SQLite database but not a news archive"),
+    ("corrupt.db", "is corrupt (database disk image is malformed)"),
+    ("folder", "is a directory, not an archive file"),
+    ("missing/folder/archive.db", "cannot "),
+]
+
+
+@pytest.mark.parametrize(("name", "message"), ARCHIVE_ERRORS)
+def test_bad_archives_for_every_command(files, tmp_path, name, message):
+    db = str(files.get(name, tmp_path / name))
+    if name != "corrupt.db":  # a crawl that stores nothing never reads the corrupt pages
+        check_error(["crawl", "--url", REFUSED, "--db", db], message)
+        check_error(["schedule", "--every", "1h", "--db", db], message)
+    check_error(["stats", "--db", db], message if name != "missing/folder/archive.db" else "")
+    check_error(["reextract", "--db", db], message if "missing" not in name else "does not exist")
+    if name != "corrupt.db":
+        check_error(["demo", "--no-serve", "--db", db], message)
+        return
+    # The demo crawl stores articles: the first write meets the corrupt pages and stops it.
+    result = run_cli("demo", "--no-serve", "--db", db)
+    assert result.returncode == 1
+    assert f"stopped         {db} {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_stats_needs_an_archive(files, tmp_path):
+    check_error(["stats", "--db", str(tmp_path / "none.db")], "does not exist: run a crawl first")
+    check_error(["stats", "--db", str(files["empty.db"])], "is an empty database")
+    check_error(["reextract", "--db", str(tmp_path / "none.db")], "does not exist")
+    assert not (tmp_path / "none.db").exists()  # and it was not created either
+
+
+def test_reextract_input(files):
+    db = str(files["archive.db"])
+    check_error(["reextract", "--db", db, "--since", "yesterday"], "expected a date")
+    check_error(["reextract", "--db", db, "--source", "nope"], "no archived articles of source")
+    check_error(
+        ["reextract", "--db", db, "--sources", str(files["unknown-key.toml"])],
+        "unknown-key.toml:5",
+    )
+
+
+def test_schedule_checks_its_crawls_first(files):
+    db = str(files["archive.db"])
+    check_error(["schedule", "--every", "banana", "--db", db], "bad duration 'banana'")
+    check_error(["schedule", "--db", db], "give exactly one of --every or --cron")
+    check_error(
+        ["schedule", "--every", "1h", "--db", db, "--", "--sources", str(files["syntax.toml"])],
+        "not valid TOML",
+    )
+    check_error(["schedule", "--every", "1h", "--db", db, "--", "--bogus"], "No such option")
+    check_error(
+        ["schedule", "--every", "1h", "--db", db, "--", "--url", "ftp://x.example/"],
+        "not an http(s) URL",
+    )
+
+
+def test_extract_input(files, tmp_path):
+    check_error(["extract", str(tmp_path / "none.html")], "no such file, directory or URL")
+    check_error(["extract", "http://"], "cannot fetch")
+    check_error(["extract", str(files["garbage.db"])], "no article text found")
+    check_error(["extract", str(files["folder"])], "no .html or .htm files")
+
+
+def test_demo_ports(files):
+    check_error(["demo", "--no-serve", "--site-port", "99999"], "not in the range")
+
+
+@pytest.fixture
+def immutable(tmp_path):
+    """Make files read-only even for root (chattr +i), and writable again afterwards."""
+    marked: list[Path] = []
+
+    def mark(path: Path) -> None:
+        done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"chattr +i does not work here: {done.stderr.decode().strip()}")
+        marked.append(path)
+
+    yield mark
+    for path in marked:
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+def test_read_only_archive_file_and_folder(files, tmp_path, immutable):
+    db = files["archive.db"]
+    immutable(db)
+    for args in (["crawl", "--url", REFUSED], ["reextract"], ["demo", "--no-serve"]):
+        check_error([*args, "--db", str(db)], "attempt to write a readonly database")
+    check_error(["schedule", "--every", "1h", "--db", str(db)], "readonly database")
+    assert run_cli("stats", "--db", str(db)).returncode == 0  # reading is fine
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    immutable(folder)
+    check_error(["crawl", "--url", REFUSED, "--db", str(folder / "archive.db")], "cannot use")
