@@ -45,6 +45,8 @@ def _setting_pairs(values: tuple[str, ...]) -> dict[str, str]:
 def _check_setting_types(overrides: dict[str, str]) -> None:
     """A setting whose default is a number or a flag must be given as one: Scrapy would fail
     with a traceback halfway through starting the crawl."""
+    if not overrides:
+        return
     from crawler.runner import project_settings
 
     defaults = project_settings()

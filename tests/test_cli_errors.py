@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,13 @@ def check_error(args: list[str], message: str, timeout: float = 60) -> None:
     # One line, after click's "Usage:" and "Try --help" lines for a bad option.
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) <= 3 and lines[-1].startswith(("Error: ", "Crawl did not start: ")), lines
+
+
+def check_errors(*cases: tuple[list[str], str]) -> None:
+    """check_error for each (args, message), a few at a time: each is a process of its own."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for done in [pool.submit(check_error, args, message) for args, message in cases]:
+            done.result()
 
 
 @pytest.fixture
@@ -126,13 +134,18 @@ ARCHIVE_ERRORS = [
 @pytest.mark.parametrize(("name", "message"), ARCHIVE_ERRORS)
 def test_bad_archives_for_every_command(files, tmp_path, name, message):
     db = str(files.get(name, tmp_path / name))
+    missing = "missing" in name
+    # At most one of the commands that take the archive's write lock at a time.
+    readers = [(["stats", "--db", db], "does not exist" if missing else message)]
+    writers = [(["reextract", "--db", db], "does not exist" if missing else message)]
     if name != "corrupt.db":  # a crawl that stores nothing never reads the corrupt pages
-        check_error(["crawl", "--url", REFUSED, "--db", db], message)
-        check_error(["schedule", "--every", "1h", "--db", db], message)
-    check_error(["stats", "--db", db], message if name != "missing/folder/archive.db" else "")
-    check_error(["reextract", "--db", db], message if "missing" not in name else "does not exist")
+        readers.append((["schedule", "--every", "1h", "--db", db], message))
+        writers.append((["crawl", "--url", REFUSED, "--db", db], message))
+        writers.append((["demo", "--no-serve", "--db", db], message))
+    check_errors(*readers, writers[0])
+    for args, text in writers[1:]:
+        check_error(args, text)
     if name != "corrupt.db":
-        check_error(["demo", "--no-serve", "--db", db], message)
         return
     # The demo crawl stores articles: the first write meets the corrupt pages and stops it.
     result = run_cli("demo", "--no-serve", "--db", db)
