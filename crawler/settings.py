@@ -72,6 +72,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.charset.CharsetMiddleware": 585,  # after decompression (590), before meta refresh
     "crawler.scope.RedirectScopeMiddleware": 610,  # sees a redirect before RedirectMiddleware
 }
+# CONCURRENT_REQUESTS_PER_DOMAIN, enforced (Scrapy 2.19's own downloader lets it slip).
+DOWNLOADER = "crawler.politeness.PoliteDownloader"
 # News is on the web: no FTP, S3, file: or data: downloads, whatever a page links to.
 DOWNLOAD_HANDLERS = {"ftp": None, "s3": None, "file": None, "data": None}
 RETRY_ENABLED = True

@@ -413,6 +413,7 @@ def _cases() -> list[Case]:
     ]
 
 
+POLITE_PAGES = 8
 ROBOTS_TXT = b"User-agent: *\nDisallow: /private/\n"
 
 
@@ -500,6 +501,11 @@ class HostileSite:
             await self.cases[path].handler(self, request, writer)
         elif path.startswith("/neighbour/"):
             await good("Neighbour's story")(self, request, writer)
+        elif path == "/polite/":
+            await send(writer, "200 OK", self.polite_index())
+        elif path.startswith("/polite/"):
+            await asyncio.sleep(0.2)  # slow enough for requests to overlap
+            await good("A story told slowly")(self, request, writer)
         else:
             await send(writer, "404 Not Found", b"<html><body>Not here.</body></html>")
 
@@ -574,6 +580,18 @@ class HostileSite:
         ]
         counts = Counter(o.split(":", 1)[1] for o in outcomes if o.startswith(group + ":"))
         return dict(counts)
+
+    def polite_index(self) -> bytes:
+        """An index page linking POLITE_PAGES slow articles, for politeness tests."""
+        links = "".join(
+            f"<li><a href='/polite/2025/03/14/polite-story-{n}.html'>Story {n}</a></li>"
+            for n in range(POLITE_PAGES)
+        )
+        return (
+            "<!doctype html><html><head><title>Slow section</title>"
+            "<meta property='og:type' content='website'></head>"
+            f"<body><ul>{links}</ul></body></html>"
+        ).encode()
 
     def sources_toml(self) -> str:
         """A sources file that crawls every case in one run: the feed, the front page, a broken
