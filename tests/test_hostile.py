@@ -150,3 +150,16 @@ def test_stats_command_shows_the_counts(crawl):
     as_json = json.loads(run_cli("stats", "--db", str(crawl.db), "--json").stdout)
     assert as_json["runs"][0]["error_kinds"] == crawl.site.expected("error")
     assert as_json["runs"][0]["out_of_scope"] == crawl.site.expected("out_of_scope")
+
+
+def test_an_adhoc_url_is_scoped_to_its_own_host(tmp_path):
+    with HostileSite() as site:
+        db = tmp_path / "archive.db"
+        result = run_cli("crawl", "--url", site.url + "/", "--db", str(db), *HOSTILE)
+        assert result.returncode == 0, result.stderr
+        hosts = {hit.host.split(":")[0] for hit in site.hits()}
+    assert hosts == {"127.0.0.1"}
+    (run,) = query(db, "select * from crawl_runs")
+    out_of_scope = json.loads(run["out_of_scope"])
+    assert out_of_scope == {"offsite": 2, "credentials": 1, "scheme": 2}
+    assert "out of scope    5 (offsite 2, scheme 2, credentials 1)" in result.stdout

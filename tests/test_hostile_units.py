@@ -147,3 +147,24 @@ def http_error(status: int) -> HttpError:
 )
 def test_error_kinds(error, kind):
     assert error_kind(failure_of(error)) == kind
+
+
+def test_errors_that_reach_no_errback_are_counted():
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.errors import ErrorCounter
+    from crawler.items import PageItem
+
+    crawler = get_crawler(Spider)
+    crawler._apply_settings()
+    counter = ErrorCounter(crawler)
+    request = Request("http://news.example/x", meta={"source": "news"})
+    response = Response(request.url, request=request)
+    counter.spider_error(failure_of(KeyError("x")), response)
+    counter.item_error(PageItem(url=request.url, source="news", body=b""), failure_of(KeyError()))
+    stats = crawler.stats.get_stats()
+    assert stats["newsarchive/errors/spider_error"] == 1
+    assert stats["newsarchive/source/news/errors"] == 1
+    assert stats["newsarchive/dropped/pipeline_error"] == 1
+    assert stats["newsarchive/source/news/dropped"] == 1
