@@ -34,7 +34,7 @@ SETTINGS = {
 
 
 def _has_table(db_path: str, table: str) -> bool:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         row = conn.execute(
             "select 1 from sqlite_master where type = 'table' and name = ?", [table]

@@ -137,7 +137,7 @@ def _connect(db: Any) -> tuple[sqlite3.Connection, bool]:
     path = Path(db)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run a crawl first")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True), True
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True), True
 
 
 def snippet_text(snippet: str | None, start: str = "**", end: str = "**") -> str:

@@ -60,7 +60,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
 
     def spider_opened(self) -> None:
         if Path(self.db_path).exists():
-            uri = f"file:{Path(self.db_path).resolve()}?mode=ro"
+            uri = Path(self.db_path).resolve().as_uri() + "?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
 
     def spider_closed(self) -> None:

@@ -578,6 +578,7 @@ class HostileSite:
         outcomes += [
             o for _, expect in self.front_page_links() + self.extra_targets() for o in expect
         ]
+        outcomes.append("warning:empty_sitemap")  # /sitemap-garbage.xml, a target
         counts = Counter(o.split(":", 1)[1] for o in outcomes if o.startswith(group + ":"))
         return dict(counts)
 

@@ -26,6 +26,7 @@ from crawler.sources import (
     select_sources,
     targets_of,
 )
+from pipelines.runs import WARNINGS_PREFIX
 
 
 def _now() -> str:
@@ -133,7 +134,7 @@ class NewsSpider(SitemapSpider):
         entries = parse_feed(response.body)
         if not entries:
             self.logger.warning("Not a feed, or an empty one: %s", response.url)
-            self.crawler.stats.inc_value("newsarchive/empty_feeds")
+            self.crawler.stats.inc_value(WARNINGS_PREFIX + "empty_feed")
         for entry in entries:
             hints = {"title": entry.title, "updated": entry.updated}
             if entry.published:
@@ -145,15 +146,22 @@ class NewsSpider(SitemapSpider):
         # robots.txt and sitemap indexes stay with SitemapSpider.
         body = None if response.url.endswith("/robots.txt") else self._get_sitemap_body(response)
         if body and NewsSitemap(body).type == "urlset":
-            for raw in self.sitemap_filter(NewsSitemap(body)):
-                entry = sitemap_entry(raw)
+            raws = self.sitemap_filter(NewsSitemap(body))
+            entries = [sitemap_entry(raw) for raw in raws if raw.get("loc")]
+            if not entries:  # a quiet news sitemap, or a broken one: worth a look if it lasts
+                self.crawler.stats.inc_value(WARNINGS_PREFIX + "empty_sitemap")
+            for entry in entries:
                 hints = {"title": entry.title, "updated": entry.updated}
                 if entry.published:
                     hints.update(published=entry.published, published_source="sitemap")
                 yield self.article_request(response, entry.url, hints)
             return
-        for request in super()._parse_sitemap(response):
-            yield request.replace(meta={**response.meta, **request.meta}, errback=self.on_error)
+        requests = list(super()._parse_sitemap(response))
+        if not requests and not response.url.endswith("/robots.txt"):
+            self.crawler.stats.inc_value(WARNINGS_PREFIX + "invalid_sitemap")
+        for request in requests:  # sitemaps of an index belong to the same source
+            meta = {"source": response.meta["source"], "kind": "sitemap", **request.meta}
+            yield request.replace(meta=meta, errback=self.on_error)
 
     def parse_page(self, response: Response) -> Iterable[Any]:
         """An article page becomes an item; an index page has its links followed.
