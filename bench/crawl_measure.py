@@ -1,0 +1,140 @@
+"""Measuring a running crawl from outside: memory of its process tree, and articles stored over
+time, sampled from the benchmark process while the crawl runs."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    todo.extend(int(child) for child in handle.read().split())
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
+def rss_kb(pid: int) -> int:
+    """Resident set size of one process in kB (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def pss_kb(pid: int) -> int:
+    """Proportional set size in kB: shared pages split between the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+@dataclass
+class Samples:
+    """What the sampler saw: peak memory, the most processes at once, and (time, articles)."""
+
+    peak_rss_kb: int = 0
+    peak_pss_kb: int = 0
+    max_processes: int = 0
+    stored: list[tuple[float, int]] = field(default_factory=list)
+
+
+class CrawlSampler:
+    """Samples the crawl's process tree memory and the archive's article count in a thread."""
+
+    def __init__(self, pid: int, db_path: Path, interval: float = 0.2) -> None:
+        self.pid = pid
+        self.db_path = db_path
+        self.interval = interval
+        self.samples = Samples()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+        self._db: sqlite3.Connection | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> Samples:
+        self._stop.set()
+        self._thread.join()
+        return self.samples
+
+    def _articles(self) -> int | None:
+        if self._db is None:
+            if not self.db_path.exists():
+                return None
+            self._db = sqlite3.connect(self.db_path, timeout=1)
+        try:
+            return self._db.execute("select count(*) from articles").fetchone()[0]
+        except sqlite3.Error:  # not created yet, or busy for a moment
+            return None
+
+    def _run(self) -> None:
+        tick = 0
+        while not self._stop.is_set():
+            pids = process_tree(self.pid)
+            s = self.samples
+            s.max_processes = max(s.max_processes, len(pids))
+            s.peak_rss_kb = max(s.peak_rss_kb, sum(rss_kb(p) for p in pids))
+            if tick % 5 == 0:  # smaps_rollup walks page tables: sample it less often
+                s.peak_pss_kb = max(s.peak_pss_kb, sum(pss_kb(p) for p in pids))
+            count = self._articles()
+            if count is not None:
+                s.stored.append((time.monotonic(), count))
+            tick += 1
+            self._stop.wait(self.interval)
+        if self._db is not None:
+            self._db.close()
+
+
+def crossing_time(stored: list[tuple[float, int]], count: int) -> float | None:
+    """When the stored-articles count reached `count`, interpolated between samples."""
+    previous = None
+    for moment, value in stored:
+        if value >= count:
+            if previous is None or value == previous[1]:
+                return moment
+            (t0, c0) = previous
+            return t0 + (moment - t0) * (count - c0) / (value - c0)
+        previous = (moment, value)
+    return None
+
+
+def window_rates(stored: list[tuple[float, int]], window: int) -> tuple[float, float] | None:
+    """Articles/s over the first and the last `window` articles stored.
+
+    The first window starts at the first sample with articles in the archive (the crawl's
+    start-up is not part of it); the last window ends when the final count was first seen.
+    """
+    started = next(((t, c) for t, c in stored if c > 0), None)
+    if started is None or not stored:
+        return None
+    final = stored[-1][1]
+    if final - started[1] < 2 * window:
+        return None
+    first_end = crossing_time(stored, started[1] + window)
+    last_start = crossing_time(stored, final - window)
+    last_end = crossing_time(stored, final)
+    if None in (first_end, last_start, last_end):
+        return None
+    return window / (first_end - started[0]), window / (last_end - last_start)
