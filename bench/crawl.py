@@ -93,9 +93,12 @@ def archive_sizes(db_path: Path, workdir: Path) -> tuple[int, int, int]:
     return articles, *sizes
 
 
-def run_crawl(sources: Path, db_path: Path, settings: dict[str, str], log: Path) -> dict:
+def run_crawl(
+    sources: Path, db_path: Path, settings: dict[str, str], log: Path, profile: str | None = None
+) -> dict:
     """Run `newsarchive crawl` in a child process while sampling it; what it did and cost."""
-    args = [sys.executable, "-m", "crawler", "crawl", "--sources", str(sources)]
+    args = [sys.executable, *(["-m", "cProfile", "-o", profile] if profile else [])]
+    args += ["-m", "crawler", "crawl", "--sources", str(sources)]
     args += ["--db", str(db_path), "--log-level", "WARNING"]
     for name, value in settings.items():
         args += ["-s", f"{name}={value}"]
@@ -184,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref-pages", type=int, default=300, help="pages timed per reference")
     parser.add_argument("--workdir", help="keep the archive and crawl log here")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--profile", help="run the crawl under cProfile, stats to this file")
     parser.add_argument("-s", dest="extra", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
     args.settings = dict(item.split("=", 1) for item in args.extra)
@@ -206,9 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         refs = reference_rates(site, origin, args.ref_pages)
         sources = workdir / "sources.toml"
         sources.write_text(site.sources_toml(origin), encoding="utf-8")
-        crawl = run_crawl(
-            sources, db_path, {**FAST_SETTINGS, **args.settings}, workdir / "crawl.log"
-        )
+        settings = {**FAST_SETTINGS, **args.settings}
+        crawl = run_crawl(sources, db_path, settings, workdir / "crawl.log", args.profile)
     run = last_run(db_path)
     sizes = archive_sizes(db_path, workdir)
     lines = report(args, site_seconds, refs, crawl, run, sizes, server)

@@ -106,3 +106,10 @@ NEWSARCHIVE_MAX_DELIVERIES = 5  # re-queues of one request before it is given up
 NEWSARCHIVE_WORKER_ID = None  # default host:pid
 NEWSARCHIVE_WORKER_TICK = 0.2  # seconds between a worker's acknowledgements and polls
 NEWSARCHIVE_WORKER_MAX_IDLE = 0  # a worker stops after this many idle seconds (0: never)
+
+# Throughput: extraction runs in worker processes (None: one per CPU; 0: in the crawl process,
+# for debugging, without a time budget); a page gets this many seconds before its worker is
+# replaced and the page dropped as extraction_timeout.
+NEWSARCHIVE_EXTRACTION_WORKERS = None
+NEWSARCHIVE_EXTRACTION_TIMEOUT = 20.0
+NEWSARCHIVE_EXTRACTOR = "pipelines.extract.extract_article"

@@ -1,13 +1,29 @@
-"""Extraction pipeline: fetched pages in, clean articles with metadata out."""
+"""Extraction pipeline: fetched pages in, clean articles with metadata out, extracted in a pool
+of worker processes so that extraction uses every core and never blocks the crawl."""
 
 from __future__ import annotations
 
+import logging
+import os
+
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from crawler.items import ArticleItem, PageItem
 from pipelines.drops import drop
-from pipelines.extract import extract_article
+from pipelines.workers import (
+    DEFAULT_EXTRACTOR,
+    ExtractionFailed,
+    ExtractionPool,
+    ExtractionTimeout,
+    catch_swallowed_failures,
+    load_extractor,
+    run_extractor,
+)
+
+logger = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -55,28 +71,75 @@ def article_from_page(page: PageItem, extracted: dict) -> ArticleItem:
 
 
 class ExtractionPipeline:
-    """Runs trafilatura (with our boilerplate rules) on each page; drops pages that are not
-    HTML or have no article text."""
+    """Runs trafilatura (with our boilerplate rules) on each page in a pool of worker processes;
+    drops pages that are not HTML, have no article text, make extraction fail or overrun its
+    time budget.
 
-    def __init__(self, stats: StatsCollector):
+    Settings: NEWSARCHIVE_EXTRACTION_WORKERS (processes; None: one per CPU; 0: extract in the
+    crawl process itself, for debugging, without a time budget), NEWSARCHIVE_EXTRACTION_TIMEOUT
+    (seconds one page may take) and NEWSARCHIVE_EXTRACTOR (dotted path of the function).
+    """
+
+    def __init__(self, stats: StatsCollector, pool: ExtractionPool | None, extractor: str):
         self.stats = stats
+        self.pool = pool
+        self.extractor = extractor
+        self._extract_here = None if pool else load_extractor(extractor)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
-        return cls(crawler.stats)
+        settings = crawler.settings
+        workers = settings.get("NEWSARCHIVE_EXTRACTION_WORKERS")
+        workers = (os.cpu_count() or 1) if workers in (None, "") else int(workers)
+        extractor = settings.get("NEWSARCHIVE_EXTRACTOR") or DEFAULT_EXTRACTOR
+        if workers > 0 and not is_asyncio_reactor_installed():
+            logger.warning("extraction runs in the crawl process: the pool needs asyncio's reactor")
+            workers = 0
+        pool = None
+        if workers > 0:
+            timeout = settings.getfloat("NEWSARCHIVE_EXTRACTION_TIMEOUT")
+            pool = ExtractionPool(workers, timeout, extractor)
+        pipeline = cls(crawler.stats, pool, extractor)
+        crawler.signals.connect(pipeline.engine_stopped, signal=signals.engine_stopped)
+        return pipeline
 
-    def process_item(self, item: object) -> object:
+    def open_spider(self) -> None:
+        if self.pool:
+            self.pool.start()
+        else:
+            catch_swallowed_failures()
+
+    def close_spider(self) -> None:
+        if self.pool:
+            self.pool.close()
+
+    def engine_stopped(self) -> None:
+        # close_spider is not reached when opening the spider failed; never leave workers.
+        self.close_spider()
+
+    async def process_item(self, item: object) -> object:
         if not isinstance(item, PageItem):
             return item
         if not is_html(item.content_type, item.body):
             drop(self.stats, "not_html", item)
-        extracted = extract_article(
-            item.body,
-            item.url,
-            encoding=item.encoding,
-            drop_selectors=item.drop_selectors,
-            hints=item.hints,
-        )
+        page = {
+            "html": item.body,
+            "url": item.url,
+            "encoding": item.encoding,
+            "drop_selectors": item.drop_selectors,
+            "hints": item.hints,
+        }
+        try:
+            if self.pool:
+                extracted = await self.pool.extract(**page)
+            else:
+                extracted = run_extractor(self._extract_here, page)
+        except ExtractionTimeout as error:
+            logger.warning("extraction_timeout: %s (%s)", item.url, error)
+            drop(self.stats, "extraction_timeout", item)
+        except ExtractionFailed as error:
+            logger.warning("extraction_error: %s (%s)", item.url, error)
+            drop(self.stats, "extraction_error", item)
         if extracted is None:
             drop(self.stats, "no_text", item)
         return article_from_page(item, extracted)
