@@ -116,6 +116,7 @@ def run_crawl(
     cpu = os.times()
     return {
         "code": code,
+        "pid": child.pid,
         "elapsed": elapsed,
         "samples": samples,
         "cpu": cpu.children_user + cpu.children_system,
@@ -146,6 +147,7 @@ def report(
     window = 1000 if args.pages >= 5000 else max(1, args.pages // 10)
     windows = window_rates(samples.stored, window)
     articles, with_html, without_html = sizes
+    own_cpu, children_cpu = samples.crawl_cpu(crawl["pid"])
     per_k = 1000 / max(articles, 1) / 1e6
     lines = [
         f"crawl benchmark: {args.pages} pages of ~{args.page_kb} kB, {os.cpu_count()} CPUs, "
@@ -159,6 +161,8 @@ def report(
         f"  end to end          {rate:.1f} pages/s ({stored} articles in {crawl['elapsed']:.1f} s, "
         f"process start to exit; crawl CPU {crawl['cpu']:.1f} s = "
         f"{crawl['cpu'] / crawl['elapsed']:.2f} cores)",
+        f"  CPU by process      crawl process {own_cpu:.1f} s ({own_cpu / crawl['elapsed']:.0%} of "
+        f"the run), its children {children_cpu:.1f} s, server {server.cpu_seconds:.1f} s",
         f"  extraction only     trafilatura default {refs['trafilatura']:.1f} pages/s, "
         f"ours {refs['ours']:.1f} pages/s (1 process, CPU time, {refs['pages']} of the same pages)",
         f"  end to end / 1 core {rate / refs['trafilatura']:.2f}x trafilatura default, "

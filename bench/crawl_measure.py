@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def process_tree(pid: int) -> list[int]:
@@ -49,14 +50,31 @@ def pss_kb(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 @dataclass
 class Samples:
-    """What the sampler saw: peak memory, the most processes at once, and (time, articles)."""
+    """What the sampler saw: peak memory, the most processes at once, (time, articles), and the
+    last CPU time seen of the crawl process itself and of each of its descendants."""
 
     peak_rss_kb: int = 0
     peak_pss_kb: int = 0
     max_processes: int = 0
     stored: list[tuple[float, int]] = field(default_factory=list)
+    cpu: dict[int, float] = field(default_factory=dict)
+
+    def crawl_cpu(self, pid: int) -> tuple[float, float]:
+        """(CPU seconds of the crawl process, of all its descendants together)."""
+        own = self.cpu.get(pid, 0.0)
+        return own, sum(self.cpu.values()) - own
 
 
 class CrawlSampler:
@@ -96,6 +114,8 @@ class CrawlSampler:
             s = self.samples
             s.max_processes = max(s.max_processes, len(pids))
             s.peak_rss_kb = max(s.peak_rss_kb, sum(rss_kb(p) for p in pids))
+            for pid in pids:
+                s.cpu[pid] = max(s.cpu.get(pid, 0.0), cpu_seconds(pid))
             if tick % 5 == 0:  # smaps_rollup walks page tables: sample it less often
                 s.peak_pss_kb = max(s.peak_pss_kb, sum(pss_kb(p) for p in pids))
             count = self._articles()

@@ -113,3 +113,5 @@ NEWSARCHIVE_WORKER_MAX_IDLE = 0  # a worker stops after this many idle seconds (
 NEWSARCHIVE_EXTRACTION_WORKERS = None
 NEWSARCHIVE_EXTRACTION_TIMEOUT = 20.0
 NEWSARCHIVE_EXTRACTOR = "pipelines.extract.extract_article"
+# Scrapy starts this many tasks for every response's output; an article page yields one item.
+CONCURRENT_ITEMS = 8

@@ -1,12 +1,18 @@
 """Storage pipeline: articles into the SQLite archive in batched transactions, and the
-crawl run's own row in `crawl_runs`."""
+crawl run's own row in `crawl_runs`.
+
+Batches are written by one writer thread, one at a time and in order, so the event loop goes on
+fetching while zlib compresses pages and SQLite writes them (both release the GIL).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import NoReturn
 
@@ -64,6 +70,9 @@ class StoragePipeline:
         self.db = None
         self.run_id: int | None = None
         self.failed = False
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        self.writing = asyncio.Lock()  # one batch at a time, in the order they filled
+        self.busy_retries = 0  # counted by the writer thread, added to the stats by the loop
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -112,7 +121,7 @@ class StoragePipeline:
         lock.release(self.path)
         raise CloseSpider("storage_error")
 
-    def process_item(self, item: object) -> object:
+    async def process_item(self, item: object) -> object:
         if isinstance(item, NotModifiedItem):
             self.buffer.append(item)
             return item
@@ -125,44 +134,55 @@ class StoragePipeline:
             len(self.buffer) >= self.batch_size
             or time.monotonic() - self.last_flush >= self.flush_seconds
         ):
-            self.flush()
+            await self.flush()
         return item
 
-    def flush(self) -> None:
-        """Write the buffered articles in one transaction."""
+    async def flush(self) -> None:
+        """Write the buffered articles in one transaction, in the writer thread. Waits for the
+        batch before, so at most one batch is written while the next one fills."""
         self.last_flush = time.monotonic()
-        if not self.buffer:
-            return
-        if self.failed:  # the run is stopping: no more writes (articles were counted as dropped)
-            self.buffer.clear()
-            return
-        now = now_iso()
+        async with self.writing:
+            batch, self.buffer = self.buffer, []
+            if not batch or self.failed:  # stopping: no more writes (those were counted dropped)
+                return
+            now = now_iso()
+            try:
+                outcomes = await asyncio.wrap_future(self.writer.submit(self.write, batch, now))
+            except Exception as error:  # noqa: BLE001 - any failed write stops the run loudly
+                self.stop_on_error(error, batch)
+                return
+            finally:
+                if self.busy_retries:
+                    self.stats.inc_value("newsarchive/storage/busy_retries", self.busy_retries)
+                    self.busy_retries = 0
+        for item, outcome in zip(batch, outcomes, strict=True):
+            self.stats.inc_value(ARTICLES_PREFIX + outcome)
+            self.stats.inc_value(f"{SOURCES_PREFIX}{item.source}/{outcome}")
+
+    def write(self, batch: list[ArticleItem | NotModifiedItem], now: str) -> list[str]:
+        """Store a batch in one transaction (in the writer thread), trying again while another
+        writer holds the archive's lock; the outcome of each item."""
         for attempt in range(BUSY_RETRIES + 1):
             try:
                 with self.db.atomic():
-                    outcomes = [self.store(item, now) for item in self.buffer]
-                break
-            except Exception as error:  # noqa: BLE001 - any failed write stops the run loudly
-                if is_busy(error) and attempt < BUSY_RETRIES:
-                    logger.warning("%s is locked by another writer; trying again", self.path)
-                    self.stats.inc_value("newsarchive/storage/busy_retries")
-                    continue
-                self.stop_on_error(error)
-                return
-        for item, outcome in zip(self.buffer, outcomes, strict=True):
-            self.stats.inc_value(ARTICLES_PREFIX + outcome)
-            self.stats.inc_value(f"{SOURCES_PREFIX}{item.source}/{outcome}")
-        self.buffer.clear()
+                    return [self.store(item, now) for item in batch]
+            except Exception as error:
+                if not (is_busy(error) and attempt < BUSY_RETRIES):
+                    raise
+                logger.warning("%s is locked by another writer; trying again", self.path)
+                self.busy_retries += 1
+        raise AssertionError("unreachable")
 
     def store(self, item: ArticleItem | NotModifiedItem, now: str) -> str:
         if isinstance(item, NotModifiedItem):
             return mark_seen(self.db, item.url, now)
         return store_article(self.db, item, self.run_id, now)
 
-    def stop_on_error(self, error: Exception) -> None:
+    def stop_on_error(self, error: Exception, batch: list) -> None:
         """A write failed (disk full, read-only file, corrupt database): the transaction was
-        rolled back, so stop the crawl and say so rather than drop articles silently."""
-        lost = len(self.buffer)
+        rolled back, so stop the crawl and say so rather than drop articles silently. Articles
+        buffered meanwhile for the next batch are not stored either."""
+        lost = len(batch) + len(self.buffer)
         self.buffer.clear()
         self.failed = True
         if isinstance(error, sqlite3.Error):
@@ -170,7 +190,7 @@ class StoragePipeline:
         else:
             message = f"cannot write to {self.path}: {error}"
         logger.error(
-            "%s; stopping the crawl (%d articles of this batch not stored; those stored before "
+            "%s; stopping the crawl (%d articles not stored; those stored before "
             "are intact)",
             message,
             lost,
@@ -179,8 +199,8 @@ class StoragePipeline:
         self.stats.inc_value(DROPPED_PREFIX + "storage_error", lost)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
 
-    def close_spider(self) -> None:
-        self.flush()
+    async def close_spider(self) -> None:
+        await self.flush()
 
     def mark_failed(self, reason: str) -> None:
         """Record at least how the run ended when its full record cannot be written (a full
@@ -196,6 +216,7 @@ class StoragePipeline:
             pass  # then the next run marks it interrupted
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.writer.shutdown(wait=True)
         if self.db is None:
             return
         if self.failed:  # also when the last write failed while the spider was closing anyway

@@ -40,6 +40,9 @@ HEADER_BYTES = 4
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # A worker told to stop has this long to finish its page before it is killed.
 STOP_GRACE_SECONDS = 2.0
+# Workers yield the CPU to the crawl process: its event loop is the one serial part of the
+# crawl, and a worker that preempts it stalls every download and every other worker.
+WORKER_NICENESS = int(os.environ.get("NEWSARCHIVE_WORKER_NICE", "10"))
 
 
 class ExtractionFailed(Exception):
@@ -126,6 +129,8 @@ def worker_main(extractor_path: str) -> None:
     """Serve extraction requests on stdin, answer on stdout, until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl, which stops us
     _die_with_parent()
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     # Frames go to the real stdout; anything a library prints goes to stderr instead.
     requests = os.fdopen(0, "rb", buffering=1 << 16)
     answers = os.fdopen(os.dup(1), "wb", buffering=0)
