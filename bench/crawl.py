@@ -24,11 +24,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.crawl_measure import CrawlSampler, Samples, window_rates
+from bench.crawl_measure import CrawlSampler, Samples, machine_busy_seconds, window_rates
 from bench.crawl_server import StaticServer, response_bytes
 from bench.crawl_site import GeneratedSite, build_site
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PROFILED_CRAWL = """import cProfile, sys, time
+sys.argv[0] = "newsarchive"
+from crawler.cli import cli
+profile = cProfile.Profile(time.process_time)
+try:
+    profile.runcall(cli.main, args=sys.argv[1:], standalone_mode=False)
+finally:
+    profile.dump_stats({out!r})
+"""
 # Politeness off: this is our own server on 127.0.0.1.
 FAST_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
@@ -97,13 +106,15 @@ def run_crawl(
     sources: Path, db_path: Path, settings: dict[str, str], log: Path, profile: str | None = None
 ) -> dict:
     """Run `newsarchive crawl` in a child process while sampling it; what it did and cost."""
-    args = [sys.executable, *(["-m", "cProfile", "-o", profile] if profile else [])]
-    args += ["-m", "crawler", "crawl", "--sources", str(sources)]
+    args = [sys.executable, "-m", "crawler", "crawl", "--sources", str(sources)]
+    if profile:  # CPU time, not wall time: workers and other load would skew wall time
+        args[1:3] = ["-c", PROFILED_CRAWL.format(out=profile)]
     args += ["--db", str(db_path), "--log-level", "WARNING"]
     for name, value in settings.items():
         args += ["-s", f"{name}={value}"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as output:
+        busy_before, own_before = machine_busy_seconds(), time.process_time()
         started = time.monotonic()
         child = subprocess.Popen(
             args, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT, env=env
@@ -114,12 +125,17 @@ def run_crawl(
         elapsed = time.monotonic() - started
         samples = sampler.stop()
     cpu = os.times()
+    crawl_cpu = cpu.children_user + cpu.children_system
+    # What other processes of the machine took meanwhile: the crawl competed with them.
+    others = machine_busy_seconds() - busy_before - crawl_cpu
+    others -= time.process_time() - own_before  # this process: server, sampler
     return {
         "code": code,
         "pid": child.pid,
         "elapsed": elapsed,
         "samples": samples,
-        "cpu": cpu.children_user + cpu.children_system,
+        "cpu": crawl_cpu,
+        "others": max(0.0, others),
     }
 
 
@@ -162,7 +178,8 @@ def report(
         f"process start to exit; crawl CPU {crawl['cpu']:.1f} s = "
         f"{crawl['cpu'] / crawl['elapsed']:.2f} cores)",
         f"  CPU by process      crawl process {own_cpu:.1f} s ({own_cpu / crawl['elapsed']:.0%} of "
-        f"the run), its children {children_cpu:.1f} s, server {server.cpu_seconds:.1f} s",
+        f"the run), its children {children_cpu:.1f} s, server {server.cpu_seconds:.1f} s; "
+        f"other processes on the machine {crawl['others'] / crawl['elapsed']:.2f} cores",
         f"  extraction only     trafilatura default {refs['trafilatura']:.1f} pages/s, "
         f"ours {refs['ours']:.1f} pages/s (1 process, CPU time, {refs['pages']} of the same pages)",
         f"  end to end / 1 core {rate / refs['trafilatura']:.2f}x trafilatura default, "
