@@ -193,7 +193,8 @@ def report(
         )
     lines += [
         f"  peak memory         RSS {samples.peak_rss_kb / 1024:.0f} MB summed over the process "
-        f"tree (up to {samples.max_processes} processes), PSS {samples.peak_pss_kb / 1024:.0f} MB",
+        f"tree (up to {samples.max_processes} processes; the crawl process alone "
+        f"{samples.peak_crawl_rss_kb / 1024:.0f} MB), PSS {samples.peak_pss_kb / 1024:.0f} MB",
         f"  archive / 1,000     {with_html * per_k:.1f} MB with raw HTML, "
         f"{without_html * per_k:.1f} MB without ({articles} articles, vacuumed copies)",
         f"  load after          {' '.join(f'{x:.2f}' for x in os.getloadavg())}",

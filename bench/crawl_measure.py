@@ -74,6 +74,7 @@ class Samples:
     last CPU time seen of the crawl process itself and of each of its descendants."""
 
     peak_rss_kb: int = 0
+    peak_crawl_rss_kb: int = 0  # the crawl process alone
     peak_pss_kb: int = 0
     max_processes: int = 0
     stored: list[tuple[float, int]] = field(default_factory=list)
@@ -121,7 +122,9 @@ class CrawlSampler:
             pids = process_tree(self.pid)
             s = self.samples
             s.max_processes = max(s.max_processes, len(pids))
-            s.peak_rss_kb = max(s.peak_rss_kb, sum(rss_kb(p) for p in pids))
+            sizes = [rss_kb(p) for p in pids]
+            s.peak_rss_kb = max(s.peak_rss_kb, sum(sizes))
+            s.peak_crawl_rss_kb = max(s.peak_crawl_rss_kb, sizes[0])
             for pid in pids:
                 s.cpu[pid] = max(s.cpu.get(pid, 0.0), cpu_seconds(pid))
             if tick % 5 == 0:  # smaps_rollup walks page tables: sample it less often

@@ -85,14 +85,15 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"[:200] if text else type(error).__name__
 
 
-def catch_swallowed_failures() -> None:
-    """Route the failures extract_article logs to the catcher used by `run_extractor`."""
+def catch_swallowed_failures(propagate: bool = True) -> None:
+    """Route the failures extract_article logs to the catcher used by `run_extractor`;
+    `propagate=False` keeps them from the root logger's handlers too."""
     extract_logger = logging.getLogger("pipelines.extract")
     if _catcher not in extract_logger.handlers:
         extract_logger.addHandler(_catcher)
     if extract_logger.getEffectiveLevel() > logging.DEBUG:
         extract_logger.setLevel(logging.DEBUG)
-        extract_logger.propagate = False  # those debug lines were not shown before either
+    extract_logger.propagate = propagate
 
 
 def run_extractor(extractor: Callable[..., dict | None], kwargs: dict[str, Any]) -> dict | None:
@@ -138,7 +139,7 @@ def worker_main(extractor_path: str) -> None:
     logging.basicConfig(
         level=logging.WARNING, format="extraction worker %(process)d %(levelname)s: %(message)s"
     )
-    catch_swallowed_failures()
+    catch_swallowed_failures(propagate=False)  # the crawl logs each failure in one line
     extractor = load_extractor(extractor_path)
     while True:
         header = _read_exact(requests, HEADER_BYTES)
