@@ -24,9 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.crawl_measure import CrawlSampler, Samples, machine_busy_seconds, window_rates
+from bench.crawl_measure import (
+    CrawlSampler,
+    Samples,
+    machine_busy_seconds,
+    part_rates,
+    window_rates,
+)
 from bench.crawl_server import StaticServer, response_bytes
-from bench.crawl_site import GeneratedSite, build_site
+from bench.crawl_site import GeneratedSite, build_real_site, build_site
 from bench.crawl_store import StoreCosts, store_costs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -160,23 +166,29 @@ def report(
     writes: StoreCosts,
 ) -> list[str]:
     samples: Samples = crawl["samples"]
-    stored = run["articles_new"] or 0
-    rate = stored / crawl["elapsed"]
+    # Article pages the crawl got through: stored (new, or another copy of a stored text) or
+    # dropped with a reason. Equal to --pages when every page is a distinct article.
+    stored = sum(run[k] or 0 for k in ("articles_new", "articles_updated", "articles_unchanged"))
+    processed = stored + (run["pages_dropped"] or 0)
+    rate = processed / crawl["elapsed"]
     window = min(1000, max(1, args.pages // 4))
     windows = window_rates(samples.stored, window)
     articles, with_html, without_html = sizes
     own_cpu, children_cpu = samples.crawl_cpu(crawl["pid"])
     per_k = 1000 / max(articles, 1) / 1e6
     lines = [
-        f"crawl benchmark: {args.pages} pages of ~{args.page_kb} kB, {os.cpu_count()} CPUs, "
+        f"crawl benchmark: {args.pages} {'real' if args.real_pages else 'generated'} pages of "
+        f"~{args.page_kb} kB, {os.cpu_count()} CPUs, "
         f"load before {args.load_before}",
         f"  settings            {' '.join(f'{k}={v}' for k, v in args.settings.items()) or '-'}",
         f"  site generated in   {site_seconds:.1f} s; server CPU {server.cpu_seconds:.2f} s "
         f"for {server.requests} requests",
         f"  crawl               exit {crawl['code']}, {run['status']} ({run['finish_reason']}): "
-        f"{run['pages_fetched']} fetched, {stored} new articles, {run['pages_dropped']} dropped "
+        f"{run['pages_fetched']} fetched, {run['articles_new']} new articles "
+        f"({stored - run['articles_new']} more copies), {run['pages_dropped']} dropped "
         f"{run['dropped']}, {run['errors']} errors",
-        f"  end to end          {rate:.1f} pages/s ({stored} articles in {crawl['elapsed']:.1f} s, "
+        f"  end to end          {rate:.1f} pages/s ({processed} article pages in "
+        f"{crawl['elapsed']:.1f} s, "
         f"process start to exit; crawl CPU {crawl['cpu']:.1f} s = "
         f"{crawl['cpu'] / crawl['elapsed']:.2f} cores)",
         f"  CPU by process      crawl process {own_cpu:.1f} s ({own_cpu / crawl['elapsed']:.0%} of "
@@ -193,6 +205,9 @@ def report(
             f"  first/last {window:<8} {first:.1f} / {last:.1f} pages/s "
             f"(last/first {last / first:.2f})"
         )
+    parts = part_rates(samples.stored)
+    if parts:
+        lines.append(f"  by tenths of run   {' '.join(f'{rate:.0f}' for rate in parts)} pages/s")
     lines += [
         f"  peak memory         RSS {samples.peak_rss_kb / 1024:.0f} MB summed over the process "
         f"tree (up to {samples.max_processes} processes; the crawl process alone "
@@ -211,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000, help="article pages (default 2000)")
     parser.add_argument("--page-kb", type=int, default=110, help="page weight (0: lean demo)")
+    parser.add_argument(
+        "--real-pages",
+        action="store_true",
+        help="copies of the extraction benchmark's real news pages instead of generated ones",
+    )
     parser.add_argument("--ref-pages", type=int, default=300, help="pages timed per reference")
     parser.add_argument("--workdir", help="keep the archive and crawl log here")
     parser.add_argument("--json", help="also write the results to this file")
@@ -226,7 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     for suffix in ("", "-wal", "-shm", ".lock"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     started = time.monotonic()
-    site = build_site(args.pages, args.page_kb)
+    if args.real_pages:
+        from bench.extraction import load_pages, resolve_bench_dir
+
+        real = [page.html for page in load_pages(resolve_bench_dir(None))]
+        site = build_real_site(args.pages, real)
+        args.page_kb = sum(len(p) for p in real) // len(real) // 1024
+    else:
+        site = build_site(args.pages, args.page_kb)
     site_seconds = time.monotonic() - started
     with StaticServer() as server:
         origin = server.origin

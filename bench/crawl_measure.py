@@ -169,3 +169,21 @@ def window_rates(stored: list[tuple[float, int]], window: int) -> tuple[float, f
     if None in (first_end, last_start, last_end):
         return None
     return window / (first_end - started[0]), window / (last_end - last_start)
+
+
+def part_rates(stored: list[tuple[float, int]], parts: int = 10) -> list[float]:
+    """Articles/s over each of `parts` equal parts of the run, from the first sample with
+    articles in the archive to the final count."""
+    started = next(((t, c) for t, c in stored if c > 0), None)
+    if started is None:
+        return []
+    final = stored[-1][1]
+    bounds = [started[1] + (final - started[1]) * i / parts for i in range(parts + 1)]
+    times = [started[0]] + [crossing_time(stored, round(b)) for b in bounds[1:]]
+    if None in times:
+        return []
+    return [
+        (bounds[i + 1] - bounds[i]) / (times[i + 1] - times[i])
+        for i in range(parts)
+        if times[i + 1] > times[i]
+    ]

@@ -244,3 +244,57 @@ def build_site(count: int, page_kb: int = 110) -> GeneratedSite:
     )
     resources["/robots.txt"] = Resource.text(robots + "\n", TEXT, articles[-1].published)
     return GeneratedSite(resources, paths, sitemap_paths)
+
+
+def _mark_page(html: str, index: int) -> str:
+    """`html` with a sentence added to its longest paragraph, so every copy is a new article."""
+    from lxml import html as lxml_html
+
+    tree = lxml_html.document_fromstring(html)
+    paragraphs = tree.findall(".//p")
+    if not paragraphs:
+        return html
+    longest = max(paragraphs, key=lambda p: len(p.text_content()))
+    note = f" Archive copy {index}."
+    if len(longest):
+        longest[-1].tail = (longest[-1].tail or "") + note
+    else:
+        longest.text = (longest.text or "") + note
+    return lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
+
+
+def build_real_site(count: int, pages: list[str]) -> GeneratedSite:
+    """`count` pages made from real news pages (e.g. the extraction benchmark's), each copy
+    marked so it is a distinct article, under /real/, with a sitemap index and robots.txt."""
+    resources: dict[str, Resource] = {}
+    paths = []
+    newest = max(generate_articles(1), key=lambda a: a.published)
+    for index in range(count):
+        path = f"/real/{index // 100:03d}/page-{index}.html"
+        resources[path] = Resource.text(
+            _mark_page(pages[index % len(pages)], index), HTML, newest.published
+        )
+        paths.append(path)
+    entries = []
+    for start in range(0, count, URLS_PER_SITEMAP):
+        chunk = paths[start : start + URLS_PER_SITEMAP]
+        sitemap = f"/real/sitemaps/{start // URLS_PER_SITEMAP + 1}.xml"
+        urls = "\n".join(f"<url><loc>{absolute(p)}</loc></url>" for p in chunk)
+        resources[sitemap] = Resource.text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n{urls}\n'
+            "</urlset>\n",
+            "application/xml; charset=utf-8",
+            newest.published,
+        )
+        entries.append(f"<sitemap><loc>{absolute(sitemap)}</loc></sitemap>")
+    index_path = "/real/sitemap-index.xml"
+    resources[index_path] = Resource.text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n'
+        + "\n".join(entries)
+        + "\n</sitemapindex>\n",
+        "application/xml; charset=utf-8",
+        newest.published,
+    )
+    robots = f"User-agent: *\nDisallow: /admin/\n\nSitemap: {absolute(index_path)}\n"
+    resources["/robots.txt"] = Resource.text(robots, TEXT, newest.published)
+    return GeneratedSite(resources, paths, [index_path])

@@ -23,7 +23,7 @@ def test_crawl_benchmark_runs_and_reports(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     report = result.stdout
     assert "completed (finished)" in report
-    assert "150 new articles, 0 dropped" in report
+    assert "150 new articles (0 more copies), 0 dropped" in report
     for label in ("end to end", "extraction only", "first/last", "peak memory", "archive / 1,000"):
         assert label in report, report
     assert re.search(r"\d+\.\d+x trafilatura default, \d+\.\d+x our extract_article", report)
