@@ -190,8 +190,7 @@ class StoragePipeline:
         else:
             message = f"cannot write to {self.path}: {error}"
         logger.error(
-            "%s; stopping the crawl (%d articles not stored; those stored before "
-            "are intact)",
+            "%s; stopping the crawl (%d articles not stored; those stored before are intact)",
             message,
             lost,
         )
