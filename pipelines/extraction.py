@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from typing import NoReturn
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -78,13 +80,15 @@ class ExtractionPipeline:
     Settings: NEWSARCHIVE_EXTRACTION_WORKERS (processes; None: one per CPU; 0: extract in the
     crawl process itself, for debugging, without a time budget), NEWSARCHIVE_EXTRACTION_TIMEOUT
     (seconds one page may take) and NEWSARCHIVE_EXTRACTOR (dotted path of the function).
+    The workers start once the spider has opened (not for a crawl that cannot start) and stop
+    when it closes, or when the engine stops however it stops.
     """
 
     def __init__(self, stats: StatsCollector, pool: ExtractionPool | None, extractor: str):
         self.stats = stats
         self.pool = pool
         self.extractor = extractor
-        self._extract_here = None if pool else load_extractor(extractor)
+        self._extract_here: Callable[..., dict | None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -92,32 +96,32 @@ class ExtractionPipeline:
         workers = settings.get("NEWSARCHIVE_EXTRACTION_WORKERS")
         workers = (os.cpu_count() or 1) if workers in (None, "") else int(workers)
         extractor = settings.get("NEWSARCHIVE_EXTRACTOR") or DEFAULT_EXTRACTOR
-        if workers > 0 and not is_asyncio_reactor_installed():
-            logger.warning("extraction runs in the crawl process: the pool needs asyncio's reactor")
-            workers = 0
         pool = None
         if workers > 0:
             timeout = settings.getfloat("NEWSARCHIVE_EXTRACTION_TIMEOUT")
             pool = ExtractionPool(workers, timeout, extractor)
         pipeline = cls(crawler.stats, pool, extractor)
-        crawler.signals.connect(pipeline.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(pipeline.start_pool, signal=signals.spider_opened)
+        crawler.signals.connect(pipeline.stop_pool, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.stop_pool, signal=signals.engine_stopped)
         return pipeline
 
-    def open_spider(self) -> None:
-        if self.pool:
-            self.pool.start()
-        else:
-            catch_swallowed_failures()
+    def start_pool(self) -> None:
+        if self.pool is None:
+            return
+        if not is_asyncio_reactor_installed():
+            logger.warning("extraction runs in the crawl process: the pool needs asyncio's reactor")
+            self.pool = None
+            return
+        self.pool.start()
 
-    def close_spider(self) -> None:
-        if self.pool:
+    def stop_pool(self) -> None:
+        if self.pool is not None:
             self.pool.close()
 
-    def engine_stopped(self) -> None:
-        # close_spider is not reached when opening the spider failed; never leave workers.
-        self.close_spider()
-
-    async def process_item(self, item: object) -> object:
+    def process_item(self, item: object) -> object:
+        """The article of a page, or DropItem with a counted reason. While the pool runs, a
+        coroutine that gives it (Scrapy awaits it); otherwise extracted here and now."""
         if not isinstance(item, PageItem):
             return item
         if not is_html(item.content_type, item.body):
@@ -129,17 +133,32 @@ class ExtractionPipeline:
             "drop_selectors": item.drop_selectors,
             "hints": item.hints,
         }
+        if self.pool is not None and self.pool.running:
+            return self._extract_in_pool(item, page)
+        if self._extract_here is None:
+            catch_swallowed_failures()
+            self._extract_here = load_extractor(self.extractor)
         try:
-            if self.pool:
-                extracted = await self.pool.extract(**page)
-            else:
-                extracted = run_extractor(self._extract_here, page)
-        except ExtractionTimeout as error:
-            logger.warning("extraction_timeout: %s (%s)", item.url, error)
-            drop(self.stats, "extraction_timeout", item)
+            extracted = run_extractor(self._extract_here, page)
         except ExtractionFailed as error:
-            logger.warning("extraction_error: %s (%s)", item.url, error)
-            drop(self.stats, "extraction_error", item)
+            self._drop_failed(item, error)
+        return self._article(item, extracted)
+
+    async def _extract_in_pool(self, item: PageItem, page: dict) -> ArticleItem:
+        try:
+            extracted = await self.pool.extract(**page)
+        except ExtractionFailed as error:
+            self._drop_failed(item, error)
+        return self._article(item, extracted)
+
+    def _drop_failed(self, item: PageItem, error: ExtractionFailed) -> NoReturn:
+        reason = (
+            "extraction_timeout" if isinstance(error, ExtractionTimeout) else "extraction_error"
+        )
+        logger.warning("%s: %s (%s)", reason, item.url, error)
+        drop(self.stats, reason, item)
+
+    def _article(self, item: PageItem, extracted: dict | None) -> ArticleItem:
         if extracted is None:
             drop(self.stats, "no_text", item)
         return article_from_page(item, extracted)

@@ -271,6 +271,11 @@ class ExtractionPool:
                 worker.process.wait(1)
 
     @property
+    def running(self) -> bool:
+        """True between `start()` and `close()`."""
+        return self._loop is not None and not self._closed
+
+    @property
     def pids(self) -> list[int]:
         """Process ids of the live workers."""
         return [worker.pid for worker in self.workers]
