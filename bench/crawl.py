@@ -215,7 +215,7 @@ def report(
         f"  archive / 1,000     {with_html * per_k:.1f} MB with raw HTML, "
         f"{without_html * per_k:.1f} MB without ({articles} articles, vacuumed copies)",
         f"  writes              {writes.total_ms:.2f} ms CPU/article in batches of 50, of which "
-        f"FTS index {writes.fts_ms:.2f} ms, zlib {writes.zlib_ms:.2f} ms "
+        f"FTS index {writes.fts_ms:.2f} ms, compression {writes.compress_ms:.2f} ms "
         f"({writes.articles} articles stored again, no Scrapy)",
         f"  load after          {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
     ]

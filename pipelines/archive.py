@@ -128,7 +128,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("article_id", "articles", "id"), ("run_id", "crawl_runs", "id")],
     )
     db["article_versions"].create_index(["article_id", "version"], unique=True)
-    # Raw HTML of the newest fetch of each article, zlib-compressed, for re-extraction.
+    # Raw HTML of the newest fetch of each article, zstd-compressed, for re-extraction.
     db["article_html"].create(
         {
             "article_id": int,

@@ -3,28 +3,13 @@ twice in one run."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
-from trafilatura.deduplication import Simhash
 
 from crawler.items import ArticleItem
 from pipelines.drops import drop
+from pipelines.fingerprints import content_hash, simhash
 from pipelines.urls import canonical_url, url_key
-
-WHITESPACE = re.compile(r"\s+")
-
-
-def content_hash(text: str) -> str:
-    """SHA-256 of the text with whitespace normalized: equal for the same article text."""
-    return hashlib.sha256(WHITESPACE.sub(" ", text).strip().encode("utf-8")).hexdigest()
-
-
-def simhash(text: str) -> str:
-    """A 64-bit SimHash (hex) of the text: close hashes mean near-duplicate texts."""
-    return f"{Simhash(text).hash:016x}"
 
 
 class DedupPipeline:
@@ -47,8 +32,9 @@ class DedupPipeline:
         if not isinstance(item, ArticleItem):
             return item
         item.url = canonical_url(item.fetched_url, item.canonical_url)
-        item.content_hash = content_hash(item.text)
-        item.simhash = simhash(item.text)
+        # Normally computed by the extraction workers already.
+        item.content_hash = item.content_hash or content_hash(item.text)
+        item.simhash = item.simhash or simhash(item.text)
         key = (url_key(item.fetched_url), item.content_hash)
         if key in self.seen:
             drop(self.stats, "duplicate", item)

@@ -15,6 +15,7 @@ from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from crawler.items import ArticleItem, PageItem
 from pipelines.drops import drop
+from pipelines.extract import FIELDS
 from pipelines.workers import (
     DEFAULT_EXTRACTOR,
     ExtractionFailed,
@@ -41,25 +42,14 @@ def is_html(content_type: str, body: bytes) -> bool:
 
 def article_from_page(page: PageItem, extracted: dict) -> ArticleItem:
     """The article item for a page and what extraction found in it."""
-    text = extracted["text"]
+    found = {name: extracted[name] for name in FIELDS}
     return ArticleItem(
         url=page.url,
         source=page.source,
-        text=text,
-        title=extracted["title"],
-        authors=extracted["authors"],
-        published=extracted["published"],
-        published_source=extracted["published_source"],
-        modified=extracted["modified"],
-        site_name=extracted["site_name"],
-        description=extracted["description"],
-        language=extracted["language"],
-        tags=extracted["tags"],
-        categories=extracted["categories"],
-        image=extracted["image"],
-        canonical_url=extracted["canonical_url"],
-        page_type=extracted["page_type"],
-        word_count=len(text.split()),
+        **found,
+        word_count=len(found["text"].split()),
+        content_hash=extracted.get("content_hash"),
+        simhash=extracted.get("simhash"),
         fetched_url=page.url,
         requested_url=page.requested_url,
         fetched_at=page.fetched_at,

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import sqlite_utils
 
 from crawler.items import PageItem
-from pipelines.dedup import content_hash, simhash
 from pipelines.extract import extract_article
 from pipelines.extraction import article_from_page
+from pipelines.fingerprints import content_hash, simhash
 from pipelines.store import metadata_columns, now_iso, read_html
 
 SELECT = """select a.id, a.url, a.source, a.published, a.published_source, h.url as fetched_url,

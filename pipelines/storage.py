@@ -2,7 +2,7 @@
 crawl run's own row in `crawl_runs`.
 
 Batches are written by one writer thread, one at a time and in order, so the event loop goes on
-fetching while zlib compresses pages and SQLite writes them (both release the GIL).
+fetching while zstd compresses pages and SQLite writes them (both release the GIL).
 """
 
 from __future__ import annotations

@@ -9,8 +9,15 @@ from typing import Any
 
 import sqlite_utils
 
+try:  # Python 3.14+
+    from compression import zstd
+except ImportError:  # earlier Pythons: the backport Scrapy itself depends on
+    from backports import zstd
+
 from crawler.items import ArticleItem
 from pipelines.urls import url_key
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 # Near-duplicates: SimHash bits that may differ, and how far apart in time copies appear.
 # Unrelated articles differ in 16+ of 64 bits; a copy with an extra or missing paragraph in 2-9.
@@ -211,12 +218,20 @@ def _store_html(db: sqlite_utils.Database, item: ArticleItem, article_id: int) -
             "content_type": item.content_type,
             "encoding": item.encoding,
             "size": len(item.html),
-            "html": zlib.compress(item.html, 6),
+            "html": compress_html(item.html),
         },
         pk="article_id",
     )
 
 
+def compress_html(html: bytes) -> bytes:
+    """Raw HTML compressed for `article_html.html`: zstd level 3 packs HTML as tightly as zlib
+    level 6 for a sixth of the CPU time."""
+    return zstd.compress(html, 3)
+
+
 def read_html(compressed: bytes) -> bytes:
-    """The raw HTML stored in `article_html.html`."""
+    """The raw HTML stored in `article_html.html` (zstd; zlib in older archives)."""
+    if compressed[:4] == ZSTD_MAGIC:
+        return zstd.decompress(compressed)
     return zlib.decompress(compressed)

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.fingerprints import add_fingerprints
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_EXTRACTOR = "pipelines.extract.extract_article"
@@ -105,7 +107,7 @@ def run_extractor(extractor: Callable[..., dict | None], kwargs: dict[str, Any])
         raise ExtractionFailed(describe(error)) from error
     if result is None and _catcher.error:
         raise ExtractionFailed(_catcher.error)
-    return result
+    return add_fingerprints(result) if result and result.get("text") else result
 
 
 # The worker process ----------------------------------------------------------------------

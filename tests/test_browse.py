@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import zlib
 from pathlib import Path
 from urllib.parse import urlencode
 from xml.etree import ElementTree
@@ -14,6 +13,7 @@ import pytest
 
 from browse import make_datasette
 from pipelines.archive import open_archive
+from pipelines.store import compress_html
 
 P = "\n"  # paragraphs of an extracted text are lines
 
@@ -157,7 +157,7 @@ def make_archive(path: Path, articles: list[dict] = ARTICLES) -> Path:
             "content_type": "text/html",
             "encoding": "utf-8",
             "size": len(html),
-            "html": zlib.compress(html),
+            "html": compress_html(html),
         }
     )
     db.close()

@@ -16,7 +16,7 @@ from crawler.items import ArticleItem
 from crawler.sources import Source, Target
 from crawler.spiders.news import NewsSpider
 from pipelines.archive import open_archive
-from pipelines.dedup import content_hash, simhash
+from pipelines.fingerprints import content_hash, simhash
 from pipelines.ingest import INGESTED, Ingester
 
 KEYS = Keys("t")

@@ -5,7 +5,7 @@ import pytest
 
 from crawler.items import ArticleItem
 from pipelines.archive import ArchiveError, open_archive
-from pipelines.dedup import content_hash, simhash
+from pipelines.fingerprints import content_hash, simhash
 from pipelines.store import read_html, store_article
 
 
@@ -126,3 +126,15 @@ def test_syndicated_copies_on_other_sources_are_linked(db):
     links = {(r["article_id"], r["similar_id"]) for r in db["similar_articles"].rows}
     assert links == {(1, 2), (2, 1)}
     assert db["articles"].count == 3  # kept as separate articles
+
+
+def test_raw_html_reads_back_from_zstd_and_older_zlib():
+    import zlib
+
+    from pipelines.store import compress_html
+
+    html = b"<html><body>" + b"<p>Some text.</p>" * 500 + b"</body></html>"
+    packed = compress_html(html)
+    assert len(packed) < len(html) / 10
+    assert read_html(packed) == html
+    assert read_html(zlib.compress(html, 6)) == html

@@ -1,18 +1,18 @@
 """What workers hand to the ingester through Redis: articles, 304s and their crawl stats.
 
 Every message is JSON with a unique `id` (so the ingester can tell one it already stored),
-the `worker` that sent it and the `run` it belongs to. Raw HTML travels zlib-compressed.
+the `worker` that sent it and the `run` it belongs to. Raw HTML travels compressed.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import zlib
 from dataclasses import asdict
 from typing import Any
 
 from crawler.items import ArticleItem, NotModifiedItem
+from pipelines.store import compress_html, read_html
 
 ARTICLE = "article"
 NOT_MODIFIED = "not_modified"
@@ -22,7 +22,7 @@ STATS = "stats"
 def article_message(item: ArticleItem) -> dict[str, Any]:
     """The message for an extracted, validated article."""
     data = asdict(item)
-    data["html"] = base64.b64encode(zlib.compress(item.html, 6)).decode("ascii")
+    data["html"] = base64.b64encode(compress_html(item.html)).decode("ascii")
     return {"type": ARTICLE, "item": data}
 
 
@@ -46,7 +46,7 @@ def decode(raw: bytes) -> dict[str, Any]:
     message = json.loads(raw)
     data = message.get("item")
     if message["type"] == ARTICLE:
-        html = zlib.decompress(base64.b64decode(data.pop("html")))
+        html = read_html(base64.b64decode(data.pop("html")))
         message["item"] = ArticleItem(**data, html=html)
     elif message["type"] == NOT_MODIFIED:
         message["item"] = NotModifiedItem(**data)
