@@ -67,10 +67,28 @@ def article_copies(copies: int) -> list[Article]:
     return made
 
 
+def _stat(pid: int | str) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def cpu_of(pid: int) -> float:
-    """CPU seconds (user + system) a live process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) a live process and its live descendants (a worker's
+    extraction processes) have used so far."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(entry.name)):
+            parents[int(entry.name)] = int(fields[1])
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    ticks = sum(int(f[11]) + int(f[12]) for p in tree if (f := _stat(p)))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def self_cpu() -> float:
@@ -89,8 +107,11 @@ class Result:
     spread: str = ""  # pages/s of the fastest and slowest of repeated runs
 
 
+EXTRACTION_WORKERS: list[str] = []  # -s NEWSARCHIVE_EXTRACTION_WORKERS=N, from --extraction-workers
+
+
 def fast_settings(concurrency: int) -> list[str]:
-    return [
+    return [*EXTRACTION_WORKERS,
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
         "-s", f"CONCURRENT_REQUESTS={concurrency}",
         "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
@@ -244,7 +265,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="requests per process")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (median shown)")
     parser.add_argument("--no-local", action="store_true", help="skip the local crawl")
+    parser.add_argument(
+        "--extraction-workers",
+        type=int,
+        help="extraction processes per crawl or worker (default: one per CPU; 0: in-process)",
+    )
     args = parser.parse_args(argv)
+    if args.extraction_workers is not None:
+        EXTRACTION_WORKERS[:] = ["-s", f"NEWSARCHIVE_EXTRACTION_WORKERS={args.extraction_workers}"]
 
     site = DemoSite(article_copies(args.copies))
     cores = os.cpu_count() or 1
