@@ -28,6 +28,15 @@ from pipelines.lock import ArchiveBusy
 
 DEFAULT_DB = "archive.db"
 DEFAULT_SOURCES = "sources.toml"
+# -s NAME=VALUE, as `scrapy crawl` has it.
+setting_option = click.option(
+    "-s",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy setting, as with `scrapy crawl -s`.",
+)
 LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
 
 
@@ -149,14 +158,7 @@ def cli() -> None:
 @click.option("--feed", "feeds", multiple=True, help="Crawl the articles of this RSS/Atom feed.")
 @click.option("--sitemap", "sitemaps", multiple=True, help="Crawl the articles of this sitemap.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after fetching N pages.")
-@click.option(
-    "-s",
-    "--set",
-    "settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a Scrapy setting, as with `scrapy crawl -s`.",
-)
+@setting_option
 @click.option(
     "--log-level",
     type=LOG_LEVELS,
@@ -555,14 +557,7 @@ NAMESPACE_HELP = "Prefix of the Redis keys: the same as the crawl's --namespace.
     show_default=True,
     help="Stop after this many seconds with nothing to do (0: run until stopped).",
 )
-@click.option(
-    "-s",
-    "--set",
-    "settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a Scrapy setting, as with `scrapy crawl -s`.",
-)
+@setting_option
 @click.option("--log-level", type=LOG_LEVELS, help="Show Scrapy's log at this level.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def worker(redis_url, namespace, worker_id, max_idle, settings, log_level, quiet) -> None:

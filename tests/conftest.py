@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -27,6 +28,16 @@ FAST = [
     "-s", "DOWNLOAD_DELAY=0",
     "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
 ]  # fmt: skip
+
+
+def query(db_path: Path | str, sql: str, params: tuple | list = ()) -> list[dict]:
+    """Rows of a query on an archive file, as dicts."""
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in conn.execute(sql, params)]
+    finally:
+        conn.close()
 
 
 def free_port() -> int:

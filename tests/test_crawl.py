@@ -3,24 +3,14 @@
 import json
 import re
 import shutil
-import sqlite3
 
-from tests.conftest import FAST, ROOT, SHARED, run_cli
+from tests.conftest import FAST, ROOT, SHARED, query, run_cli
 
 BOILERPLATE = ("Also Read", "Leave a Reply", "Back To Top", "Your email address will not")
 
 
 def normalized(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
-
-
-def query(db_path, sql, params=()):
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def test_crawl_demo_site_archives_every_article(demo_server, demo_sources, tmp_path):

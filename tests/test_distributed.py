@@ -15,8 +15,7 @@ import pytest
 
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
-from tests.conftest import ROOT, run_cli
-from tests.test_crawl import query
+from tests.conftest import ROOT, query, run_cli
 
 KEYS = Keys("newsarchive")
 # Our own fixture site needs no politeness; a few requests per worker so both get some.

@@ -25,7 +25,7 @@ from crawler.demo_site import DemoSite
 from pipelines.extract import extract_article
 from pipelines.fingerprints import add_fingerprints
 from pipelines.workers import ExtractionFailed, ExtractionPool, ExtractionTimeout
-from tests.conftest import FAST, ROOT, run_cli
+from tests.conftest import FAST, ROOT, query, run_cli
 
 EXTRACTOR = "tests.test_extraction_pool.misbehaving_extractor"
 
@@ -120,15 +120,6 @@ def test_crash_and_exception_fail_only_their_page(demo_pages):
     assert fine["text"]
     assert pool.replaced == 1
     assert all(not alive(pid) for pid in pids)
-
-
-def query(db: Path, sql: str) -> list[dict]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute(sql)]
-    finally:
-        conn.close()
 
 
 @pytest.mark.parametrize("workers", ["2", "0"])

@@ -5,14 +5,13 @@ one under its reason in its `crawl_runs` row."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
 
-from tests.conftest import FAST, run_cli
+from tests.conftest import FAST, query, run_cli
 from tests.hostile_site import DATE, HostileSite
 
 BAD = "/bad" + DATE
@@ -37,15 +36,6 @@ class Crawl:
     result: CompletedProcess
     run: dict
     stats: dict
-
-
-def query(db: Path, sql: str, params: tuple = ()) -> list[dict]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import FAST, ROOT, run_cli
-from tests.test_crawl import query
+from tests.conftest import FAST, ROOT, query, run_cli
 
 # Slow enough to interrupt mid-run, fast enough for a test.
 SLOW = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.15",

@@ -14,7 +14,7 @@ from scrapy.spiders import SitemapSpider
 from twisted.python.failure import Failure
 
 from crawler.errors import error_kind
-from crawler.feeds import NewsSitemap, parse_feed, sitemap_entry
+from crawler.feeds import Entry, NewsSitemap, parse_feed, sitemap_entry
 from crawler.items import NotModifiedItem, PageItem
 from crawler.pagetype import is_article_page, is_followable
 from crawler.sources import (
@@ -135,11 +135,7 @@ class NewsSpider(SitemapSpider):
         if not entries:
             self.logger.warning("Not a feed, or an empty one: %s", response.url)
             self.crawler.stats.inc_value(WARNINGS_PREFIX + "empty_feed")
-        for entry in entries:
-            hints = {"title": entry.title, "updated": entry.updated}
-            if entry.published:
-                hints.update(published=entry.published, published_source="feed")
-            yield self.article_request(response, entry.url, hints)
+        yield from self.entry_requests(response, entries, "feed")
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
         # Scrapy's parser drops the Google News tags, so urlsets are read with NewsSitemap;
@@ -150,11 +146,7 @@ class NewsSpider(SitemapSpider):
             entries = [sitemap_entry(raw) for raw in raws if raw.get("loc")]
             if not entries:  # a quiet news sitemap, or a broken one: worth a look if it lasts
                 self.crawler.stats.inc_value(WARNINGS_PREFIX + "empty_sitemap")
-            for entry in entries:
-                hints = {"title": entry.title, "updated": entry.updated}
-                if entry.published:
-                    hints.update(published=entry.published, published_source="sitemap")
-                yield self.article_request(response, entry.url, hints)
+            yield from self.entry_requests(response, entries, "sitemap")
             return
         requests = list(super()._parse_sitemap(response))
         if not requests and not response.url.endswith("/robots.txt"):
@@ -191,6 +183,17 @@ class NewsSpider(SitemapSpider):
                 errback=self.on_error,
                 meta={"source": source.name, "kind": "page", "hops_left": hops_left - 1},
             )
+
+    def entry_requests(
+        self, response: Response, entries: list[Entry], listed_by: str
+    ) -> Iterable[Request]:
+        """Requests for the articles a feed or sitemap lists, with the dates it gives as
+        hints (`listed_by`: "feed" or "sitemap", recorded as the date's source)."""
+        for entry in entries:
+            hints = {"title": entry.title, "updated": entry.updated}
+            if entry.published:
+                hints.update(published=entry.published, published_source=listed_by)
+            yield self.article_request(response, entry.url, hints)
 
     def article_request(self, response: Response, url: str, hints: dict) -> Request:
         """A request for an article page linked from a feed or sitemap."""
