@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import last_run
 from bench.crawl_measure import (
     CrawlSampler,
     Samples,
@@ -144,15 +145,6 @@ def run_crawl(
         "cpu": crawl_cpu,
         "others": max(0.0, others),
     }
-
-
-def last_run(db_path: Path) -> dict:
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return dict(conn.execute("select * from crawl_runs order by id desc limit 1").fetchone())
-    finally:
-        conn.close()
 
 
 def report(

@@ -24,7 +24,6 @@ import os
 import random
 import resource
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from bench import last_run
 from crawler.demo_site import Article, Block, DemoSite, load_articles, serve_demo_site
 from crawler.distributed.local_redis import LocalRedis
 
@@ -150,22 +150,13 @@ def fresh(db: Path) -> Path:
     return db
 
 
-def run_row(db: Path) -> dict:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return dict(conn.execute("select * from crawl_runs order by id desc limit 1").fetchone())
-    finally:
-        conn.close()
-
-
 def local_crawl(sources: Path, work: Path, concurrency: int) -> Result:
     db = fresh(work / "local.db")
     cpu_before = self_cpu()
     crawl = newsarchive("crawl", "--sources", str(sources), "--db", str(db),
                         *fast_settings(concurrency), log=work / "local.log")  # fmt: skip
     cpu = wait4(crawl, 1800)
-    run = run_row(db)
+    run = last_run(db)
     seconds = json.loads(run["stats"])["elapsed_time_seconds"]
     return Result("local crawl", seconds, run["pages_fetched"], run["articles_new"],
                   {"crawl (with start-up)": cpu, "site": self_cpu() - cpu_before})  # fmt: skip
@@ -221,7 +212,7 @@ def distributed_crawl(
         process.send_signal(signal.SIGTERM)
     for process in procs:
         wait4(process, 120)
-    run = run_row(db)
+    run = last_run(db)
     stats = json.loads(run["stats"])
     by_worker = {
         f"w{i}": stats.get(f"newsarchive/workers/w{i}/pages", 0) for i in range(1, workers + 1)
