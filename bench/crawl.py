@@ -39,7 +39,7 @@ from bench.crawl_store import StoreCosts, store_costs
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROFILED_CRAWL = """import cProfile, sys, time
 sys.argv[0] = "newsarchive"
-from crawler.cli import cli
+from newsarchive.cli import cli
 profile = cProfile.Profile(time.process_time)
 try:
     profile.runcall(cli.main, args=sys.argv[1:], standalone_mode=False)
@@ -60,7 +60,7 @@ def reference_rates(site: GeneratedSite, origin: str, count: int) -> dict[str, f
     trafilatura with default settings, and our `extract_article`. No Scrapy, no SQLite."""
     import trafilatura
 
-    from pipelines.extract import extract_article
+    from pipelines.article.core import extract_article
 
     step = max(1, len(site.article_paths) // count)
     paths = site.article_paths[::step][:count]
@@ -114,7 +114,7 @@ def run_crawl(
     sources: Path, db_path: Path, settings: dict[str, str], log: Path, profile: str | None = None
 ) -> dict:
     """Run `newsarchive crawl` in a child process while sampling it; what it did and cost."""
-    args = [sys.executable, "-m", "crawler", "crawl", "--sources", str(sources)]
+    args = [sys.executable, "-m", "newsarchive", "crawl", "--sources", str(sources)]
     if profile:  # CPU time, not wall time: workers and other load would skew wall time
         args[1:3] = ["-c", PROFILED_CRAWL.format(out=profile)]
     args += ["--db", str(db_path), "--log-level", "WARNING"]

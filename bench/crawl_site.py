@@ -19,16 +19,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from crawler.demo_site import Article, Block, load_articles
-from crawler.demo_site.comments import comments_for
-from crawler.demo_site.harbor import HarborTimes
-from crawler.demo_site.ledger import DailyLedger
-from crawler.demo_site.links import links_for
-from crawler.demo_site.markup import esc
-from crawler.demo_site.publication import Publication
-from crawler.demo_site.resource import HTML, TEXT, Resource, absolute
-from crawler.demo_site.sitemaps import SITEMAP_NS, news_sitemap
-from crawler.demo_site.sources import render_sources_toml
+from newsarchive.demo_site import Article, Block, load_articles
+from newsarchive.demo_site.comments import comments_for
+from newsarchive.demo_site.harbor import HarborTimes
+from newsarchive.demo_site.ledger import DailyLedger
+from newsarchive.demo_site.links import links_for
+from newsarchive.demo_site.markup import esc
+from newsarchive.demo_site.publication import Publication
+from newsarchive.demo_site.resource import HTML, TEXT, Resource, absolute
+from newsarchive.demo_site.sitemaps import SITEMAP_NS, news_sitemap
+from newsarchive.demo_site.sources import render_sources_toml
 
 URLS_PER_SITEMAP = 1000
 ARTICLES_PER_HOUR = 1

@@ -12,9 +12,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.clock import now_iso
+from crawler.compression import compress_html, read_html
 from crawler.items import ArticleItem
-from pipelines.archive import open_archive
-from pipelines.store import METADATA_COLUMNS, compress_html, now_iso, read_html, store_article
+from pipelines.archive.articles import METADATA_COLUMNS, store_article
+from pipelines.archive.schema import open_archive
 
 LIST_COLUMNS = ("authors", "tags", "categories")
 

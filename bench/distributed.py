@@ -33,8 +33,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench import last_run
-from crawler.demo_site import Article, Block, DemoSite, load_articles, serve_demo_site
 from crawler.distributed.local_redis import LocalRedis
+from newsarchive.demo_site import Article, Block, DemoSite, load_articles, serve_demo_site
 
 ROOT = Path(__file__).resolve().parent.parent
 TOWNS = ("Port Alder", "Kingsbridge", "Eastmoor", "Wexley", "Calder", "Norhaven", "Linwood")
@@ -121,7 +121,7 @@ def fast_settings(concurrency: int) -> list[str]:
 
 def newsarchive(*args: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler", *args],
+        [sys.executable, "-m", "newsarchive", *args],
         cwd=ROOT,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -169,8 +169,8 @@ def distributed_crawl(
 
     from crawler.distributed.connection import redis_overrides
     from crawler.distributed.seed import seed_run
-    from crawler.runner import project_settings
     from crawler.sources import load_sources
+    from newsarchive.crawl import project_settings
 
     settings = project_settings(redis_overrides(redis.url, "newsarchive"))
     sources = load_sources(sources)

@@ -120,7 +120,7 @@ def load_pages(bench_dir: Path) -> list[Page]:
 
 
 def _ours(page: Page) -> str | None:
-    from pipelines.extract import extract_article
+    from pipelines.article.core import extract_article
 
     doc = extract_article(page.html, page.url)
     return doc["text"] if doc else None
@@ -136,7 +136,7 @@ def _trafilatura(**options: bool) -> Callable[[Page], str | None]:
 
 
 def _load_ours() -> Callable[[Page], str | None]:
-    from pipelines.extract import guess_language
+    from pipelines.article.core import guess_language
 
     guess_language("Load the language model now, as a crawler process does once.")
     return _ours

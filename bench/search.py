@@ -176,7 +176,7 @@ def synthetic_articles(count: int, seed: int = 7) -> Iterator[dict]:
 
 def build_archive(path: Path, count: int) -> None:
     """Create the synthetic archive at `path` (through the project's own schema)."""
-    from pipelines.archive import open_archive
+    from pipelines.archive.schema import open_archive
 
     tmp = path.with_suffix(".tmp")
     for leftover in path.parent.glob(tmp.name + "*"):

@@ -8,11 +8,8 @@ out of scope, already archived) are not failures: `error_kind` gives None for th
 from __future__ import annotations
 
 import gzip
-import logging
 import zlib
 
-from scrapy import signals
-from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -28,9 +25,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ParseError, ResponseFailed, ResponseNeverReceived
-
-from pipelines.drops import DROPPED_PREFIX
-from pipelines.runs import ERRORS_PREFIX
 
 try:  # private to Scrapy: what HttpCompressionMiddleware raises past DOWNLOAD_MAXSIZE
     from scrapy.utils._compression import _DecompressionMaxSizeExceeded as DecompressionTooLarge
@@ -123,64 +117,3 @@ def error_kind(failure: Failure) -> str | None:
     if isinstance(error, ValueError) and "hostname" in str(error):
         return "bad_url"
     return type(error).__name__ if failure.type else "unknown"
-
-
-class ErrorCounter:
-    """Counts the failures that reach no errback, so nothing fails silently: an exception in a
-    spider callback (`newsarchive/errors/spider_error`) and an exception in an item pipeline
-    other than DropItem, which loses the item (`newsarchive/dropped/pipeline_error`)."""
-
-    def __init__(self, crawler: Crawler):
-        self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ErrorCounter:
-        counter = cls(crawler)
-        crawler.signals.connect(counter.spider_error, signal=signals.spider_error)
-        crawler.signals.connect(counter.item_error, signal=signals.item_error)
-        return counter
-
-    def spider_error(self, failure: Failure, response: object) -> None:
-        self.stats.inc_value(ERRORS_PREFIX + "spider_error")
-        source = getattr(response, "meta", {}).get("source")
-        if source:
-            self.stats.inc_value(f"newsarchive/source/{source}/errors")
-
-    def item_error(self, item: object, failure: Failure) -> None:
-        # Scrapy has logged it with its traceback already.
-        self.stats.inc_value(DROPPED_PREFIX + "pipeline_error")
-        source = getattr(item, "source", None)
-        if source:
-            self.stats.inc_value(f"newsarchive/source/{source}/dropped")
-
-
-class _OneLine(logging.Filter):
-    """Turns a logged error with a traceback into a one-line warning."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.levelno >= logging.ERROR:
-            record.exc_info = None
-            record.exc_text = None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
-
-
-class QuietRobotsTxtErrors:
-    """A robots.txt that cannot be fetched (host down, DNS failure) is logged by Scrapy as an
-    error with a full traceback, though the crawl goes on and the page's own failure is counted
-    and logged by the spider: this extension makes it one warning line."""
-
-    logger_name = "scrapy.downloadermiddlewares.robotstxt"
-
-    def __init__(self) -> None:
-        self.filter = _OneLine()
-        logging.getLogger(self.logger_name).addFilter(self.filter)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> QuietRobotsTxtErrors:
-        extension = cls()
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        return extension
-
-    def spider_closed(self) -> None:
-        logging.getLogger(self.logger_name).removeFilter(self.filter)

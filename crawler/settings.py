@@ -31,7 +31,7 @@ COOKIES_ENABLED = False
 DEPTH_LIMIT = 4
 
 SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.IncrementalMiddleware": 800,
+    "crawler.spidermiddlewares.incremental.IncrementalMiddleware": 800,
 }
 
 # The pipelines, in the order items flow through them.
@@ -45,7 +45,7 @@ ITEM_PIPELINES = {
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
-EXTENSIONS = {"crawler.progress.Progress": 500}
+EXTENSIONS = {"crawler.extensions.progress.Progress": 500}
 NEWSARCHIVE_PROGRESS = False  # the CLI turns the live progress line on for terminals
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 LOG_LEVEL = "INFO"
@@ -62,18 +62,20 @@ NEWSARCHIVE_BATCH_SIZE = 50  # articles per write transaction
 NEWSARCHIVE_FLUSH_SECONDS = 2.0  # ...or sooner, so a slow crawl still stores promptly
 
 # Faults and scope: hostile servers never stop a run, every failure is counted by kind, and the
-# crawl stays on its sources' domains. See crawler/retry.py, crawler/scope.py, crawler/charset.py.
+# crawl stays on its sources' domains. See crawler/downloadermiddlewares/ (retry, scope, charset).
 DOWNLOADER_MIDDLEWARES = {
     # Per source, not the union of all sources' domains; counts what it refuses.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "crawler.scope.ScopeMiddleware": 50,
+    "crawler.downloadermiddlewares.scope.ScopeMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.retry.BackoffRetryMiddleware": 550,
-    "crawler.charset.CharsetMiddleware": 585,  # after decompression (590), before meta refresh
-    "crawler.scope.RedirectScopeMiddleware": 610,  # sees a redirect before RedirectMiddleware
+    "crawler.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
+    # after decompression (590), before meta refresh
+    "crawler.downloadermiddlewares.charset.CharsetMiddleware": 585,
+    # sees a redirect before RedirectMiddleware
+    "crawler.downloadermiddlewares.scope.RedirectScopeMiddleware": 610,
 }
 # CONCURRENT_REQUESTS_PER_DOMAIN, enforced (Scrapy 2.19's own downloader lets it slip).
-DOWNLOADER = "crawler.politeness.PoliteDownloader"
+DOWNLOADER = "crawler.downloader.PoliteDownloader"
 # News is on the web: no FTP, S3, file: or data: downloads, whatever a page links to.
 DOWNLOAD_HANDLERS = {"ftp": None, "s3": None, "file": None, "data": None}
 RETRY_ENABLED = True
@@ -89,8 +91,8 @@ DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error (and retried), 
 # (not a traceback) for a robots.txt that cannot be fetched.
 EXTENSIONS = {
     **EXTENSIONS,
-    "crawler.errors.ErrorCounter": 510,
-    "crawler.errors.QuietRobotsTxtErrors": 520,
+    "crawler.extensions.errors.ErrorCounter": 510,
+    "crawler.extensions.errors.QuietRobotsTxtErrors": 520,
 }
 
 FEED_EXPORT_ENCODING = "utf-8"
@@ -112,6 +114,6 @@ NEWSARCHIVE_WORKER_MAX_IDLE = 0  # a worker stops after this many idle seconds (
 # replaced and the page dropped as extraction_timeout.
 NEWSARCHIVE_EXTRACTION_WORKERS = None
 NEWSARCHIVE_EXTRACTION_TIMEOUT = 20.0
-NEWSARCHIVE_EXTRACTOR = "pipelines.extract.extract_article"
+NEWSARCHIVE_EXTRACTOR = "pipelines.article.core.extract_article"
 # Scrapy starts this many tasks for every response's output; an article page yields one item.
 CONCURRENT_ITEMS = 8

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -83,6 +84,24 @@ def adhoc_source(url: str, *, name: str | None = None) -> Source:
     check_url(url)
     domain = url_domain(url)
     return Source(name=name or domain, allowed_domains=(domain,))
+
+
+def adhoc_targets(
+    kind_urls: Mapping[str, Iterable[str]],
+) -> tuple[list[Source], list[Target]]:
+    """Sources and targets for ad hoc URLs by kind ("url", "feed", "sitemap", "frontpage"): one
+    source per domain; ValueError names the first bad URL and its kind."""
+    sources: dict[str, Source] = {}
+    targets = []
+    for kind, urls in kind_urls.items():
+        for url in urls:
+            try:
+                source = adhoc_source(url)
+            except ValueError as error:
+                raise ValueError(f"--{kind}: {error}") from error
+            sources.setdefault(source.name, source)
+            targets.append(Target(kind, url, source.name))
+    return list(sources.values()), targets
 
 
 def _header_lines(text: str) -> list[int]:

@@ -7,9 +7,9 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
-from pipelines.drops import drop
-from pipelines.fingerprints import content_hash, simhash
-from pipelines.urls import canonical_url, url_key
+from crawler.stats import drop
+from crawler.urls import canonical_url, url_key
+from pipelines.article.fingerprints import content_hash, simhash
 
 
 class DedupPipeline:

@@ -14,9 +14,9 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from crawler.items import ArticleItem, PageItem
-from pipelines.drops import drop
-from pipelines.extract import FIELDS
-from pipelines.workers import (
+from crawler.stats import drop
+from pipelines.article.core import FIELDS
+from pipelines.article.pool import (
     DEFAULT_EXTRACTOR,
     ExtractionFailed,
     ExtractionPool,

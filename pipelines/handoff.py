@@ -1,6 +1,6 @@
 """Hand-off pipeline: a worker's finished articles go to the ingester through Redis.
 
-Replaces the storage pipeline in `newsarchive worker`; the single writer (`pipelines.ingest`)
+Replaces the storage pipeline in `newsarchive worker`; the single writer (`newsarchive.ingest`)
 stores them. Only configured when REDIS_URL is set.
 """
 

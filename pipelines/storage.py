@@ -22,13 +22,21 @@ from scrapy.exceptions import CloseSpider
 from scrapy.spiders import Spider
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.clock import now_iso
 from crawler.items import ArticleItem, NotModifiedItem
-from pipelines import lock
-from pipelines.archive import ArchiveError, describe_error, open_archive
-from pipelines.drops import DROPPED_PREFIX, drop
-from pipelines.lock import ArchiveBusy
-from pipelines.runs import ARTICLES_PREFIX, RUN_ID, SOURCES_PREFIX, finish_run, start_run
-from pipelines.store import mark_seen, now_iso, store_article
+from crawler.stats import (
+    ARTICLES_PREFIX,
+    DROPPED_PREFIX,
+    RUN_ID,
+    SOURCES_PREFIX,
+    STORAGE_ERROR,
+    drop,
+)
+from pipelines.archive import lock
+from pipelines.archive.articles import mark_seen, store_article
+from pipelines.archive.lock import ArchiveBusy
+from pipelines.archive.runs import finish_run, start_run
+from pipelines.archive.schema import ArchiveError, describe_error, open_archive
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +121,7 @@ class StoragePipeline:
         else:
             message = str(error)
         logger.error("%s; the crawl does not start", message)
-        self.stats.set_value("newsarchive/storage_error", message)
+        self.stats.set_value(STORAGE_ERROR, message)
         self.failed = True
         if self.db is not None:
             self.db.close()
@@ -194,7 +202,7 @@ class StoragePipeline:
             message,
             lost,
         )
-        self.stats.set_value("newsarchive/storage_error", message)
+        self.stats.set_value(STORAGE_ERROR, message)
         self.stats.inc_value(DROPPED_PREFIX + "storage_error", lost)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
 

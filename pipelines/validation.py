@@ -8,7 +8,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem
-from pipelines.drops import drop
+from crawler.stats import drop
 
 ERROR_TITLE = re.compile(
     r"\b(404|page not found|not found|error|access denied|forbidden|file not found)\b", re.I

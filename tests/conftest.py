@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo_site import serve_demo_site
+from newsarchive.demo_site import serve_demo_site
 
 # A real redis-server per test that asks for `redis_url` (distributed crawls).
 pytest_plugins = ["tests.redis_server"]
@@ -51,7 +51,7 @@ def run_cli(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedP
     """Run `newsarchive ARGS` in a child process (Twisted's reactor runs once per process)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
+        [sys.executable, "-m", "newsarchive", *args],
         cwd=kwargs.pop("cwd", ROOT),
         capture_output=True,
         text=True,

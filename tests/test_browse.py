@@ -12,8 +12,8 @@ from xml.etree import ElementTree
 import pytest
 
 from browse import make_datasette
-from pipelines.archive import open_archive
-from pipelines.store import compress_html
+from crawler.compression import compress_html
+from pipelines.archive.schema import open_archive
 
 P = "\n"  # paragraphs of an extracted text are lines
 

@@ -4,7 +4,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import cli
+from newsarchive.cli import cli
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

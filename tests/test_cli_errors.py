@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.archive import open_archive
+from pipelines.archive.schema import open_archive
 from tests.conftest import run_cli
 
 REFUSED = "http://127.0.0.1:9/2025/03/14/some-story.html"  # never fetched: the input is bad

@@ -45,7 +45,7 @@ def test_search_filters_and_bad_queries(archive):
 def test_serve_starts_datasette_and_stops_on_ctrl_c(archive):
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "crawler", "serve", "--db", str(archive), "--port", str(port)],
+        [sys.executable, "-m", "newsarchive", "serve", "--db", str(archive), "--port", str(port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

@@ -14,8 +14,8 @@ from xml.etree import ElementTree
 import pytest
 from lxml import html as lxml_html
 
-from crawler.demo_site import DemoSite, load_articles, render_sources_toml, serve_demo_site
-from crawler.demo_site.content import parse_article
+from newsarchive.demo_site import DemoSite, load_articles, render_sources_toml, serve_demo_site
+from newsarchive.demo_site.content import parse_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

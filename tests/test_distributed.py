@@ -38,7 +38,7 @@ class Processes:
     def start(self, name: str, *args: str) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
-            [sys.executable, "-m", "crawler", *args],
+            [sys.executable, "-m", "newsarchive", *args],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -249,9 +249,9 @@ def test_unreachable_redis_is_a_one_line_error(demo_sources, tmp_path):
 
 def test_a_local_crawl_never_imports_redis():
     code = (
-        "import sys, crawler.cli, crawler.runner, crawler.settings, crawler.spiders.news,"
-        " crawler.middlewares, pipelines.storage, pipelines.handoff;"
-        "from crawler.cli import cli;"
+        "import sys, newsarchive.cli, newsarchive.crawl, crawler.settings, crawler.spiders.news,"
+        " crawler.spidermiddlewares.incremental, pipelines.storage, pipelines.handoff;"
+        "from newsarchive.cli import cli;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('redis', 'scrapy_redis')))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

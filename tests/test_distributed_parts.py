@@ -10,14 +10,14 @@ from scrapy import Request
 from crawler.distributed import messages
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
-from crawler.distributed.runs import RunInProgress, current_run, start_run
+from crawler.distributed.redis_runs import RunInProgress, current_run, start_run
 from crawler.distributed.serializer import dumps, loads
 from crawler.items import ArticleItem
 from crawler.sources import Source, Target
 from crawler.spiders.news import NewsSpider
-from pipelines.archive import open_archive
-from pipelines.fingerprints import content_hash, simhash
-from pipelines.ingest import INGESTED, Ingester
+from newsarchive.ingest import INGESTED, Ingester
+from pipelines.archive.schema import open_archive
+from pipelines.article.fingerprints import content_hash, simhash
 
 KEYS = Keys("t")
 

@@ -1,4 +1,4 @@
-"""Contract, metadata and per-source rules of `pipelines.extract.extract_article`."""
+"""Contract, metadata and per-source rules of `pipelines.article.core.extract_article`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.authors import clean_authors
-from pipelines.dates import parse_date
-from pipelines.extract import FIELDS, extract_article
+from pipelines.article.authors import clean_authors
+from pipelines.article.core import FIELDS, extract_article
+from pipelines.article.dates import parse_date
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 SEED_URL = "https://dailyledger.example/2025/05/15/putin-and-trump-bail-on-high-stakes-ukraine-peace-talks/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml.html import document_fromstring
 
-from pipelines import boilerplate as b
+from pipelines.article import boilerplate as b
 
 
 def tree(body: str):

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.extract import FIELDS, extract_article
+from pipelines.article.core import FIELDS, extract_article
 
 SEED = (Path(__file__).parent / "fixtures" / "extraction" / "seed-article.html").read_text(
     encoding="utf-8"

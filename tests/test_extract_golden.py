@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.extraction import page_precision, page_recall, page_score
-from pipelines.extract import extract_article
+from pipelines.article.core import extract_article
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 CASES = json.loads((FIXTURES / "cases.json").read_text(encoding="utf-8"))
@@ -59,7 +59,7 @@ DEMO_ORIGIN = "http://127.0.0.1:8000"
 
 
 def _demo_articles():
-    from crawler.demo_site import DemoSite
+    from newsarchive.demo_site import DemoSite
 
     site = DemoSite()
     return [(site, article) for article in site.expected_articles()]

@@ -21,10 +21,10 @@ import pytest
 from bench.crawl_measure import process_tree
 from bench.crawl_server import StaticServer, response_bytes
 from bench.crawl_site import build_site
-from crawler.demo_site import DemoSite
-from pipelines.extract import extract_article
-from pipelines.fingerprints import add_fingerprints
-from pipelines.workers import ExtractionFailed, ExtractionPool, ExtractionTimeout
+from newsarchive.demo_site import DemoSite
+from pipelines.article.core import extract_article
+from pipelines.article.fingerprints import add_fingerprints
+from pipelines.article.pool import ExtractionFailed, ExtractionPool, ExtractionTimeout
 from tests.conftest import FAST, ROOT, query, run_cli
 
 EXTRACTOR = "tests.test_extraction_pool.misbehaving_extractor"
@@ -189,7 +189,7 @@ def test_stopping_a_crawl_leaves_no_worker_behind(big_site, tmp_path, how):
     sources.write_text(site.sources_toml(server.origin), encoding="utf-8")
     db = tmp_path / "archive.db"
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "crawler", "crawl", "--sources", str(sources), "--db", str(db),
+        [sys.executable, "-m", "newsarchive", "crawl", "--sources", str(sources), "--db", str(db),
          *FAST, "-s", "NEWSARCHIVE_EXTRACTION_WORKERS=2"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

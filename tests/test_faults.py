@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.archive import open_archive
+from pipelines.archive.schema import open_archive
 from tests.conftest import FAST, ROOT, run_cli
 
 ONE_BY_ONE = ["-s", "NEWSARCHIVE_BATCH_SIZE=1"]  # a transaction per article
@@ -85,7 +85,7 @@ def assert_stopped_cleanly(result: subprocess.CompletedProcess, message: str) ->
 
 def start_crawl(sources: Path, db: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "crawl", "--sources", str(sources), "--db", str(db),
+        [sys.executable, "-m", "newsarchive", "crawl", "--sources", str(sources), "--db", str(db),
          *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

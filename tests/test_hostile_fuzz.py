@@ -15,7 +15,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem, PageItem
-from pipelines.drops import DROPPED_PREFIX
+from crawler.stats import DROPPED_PREFIX
 from pipelines.extraction import ExtractionPipeline
 from tests.hostile_site import GZIP_BOMB, article_html, deep_nesting, malformed
 

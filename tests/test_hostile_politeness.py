@@ -3,7 +3,7 @@ spaced by the download delay, however many pages are waiting."""
 
 from __future__ import annotations
 
-from crawler.runner import project_settings
+from newsarchive.crawl import project_settings
 from tests.conftest import run_cli
 from tests.hostile_site import POLITE_PAGES, HostileSite
 

@@ -18,10 +18,10 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.charset import check_charset
+from crawler.downloadermiddlewares.charset import check_charset
+from crawler.downloadermiddlewares.retry import backoff_delay, parse_retry_after
+from crawler.downloadermiddlewares.scope import redirect_target, scope_violation
 from crawler.errors import BadResponse, OutOfScope, error_kind
-from crawler.retry import backoff_delay, parse_retry_after
-from crawler.scope import redirect_target, scope_violation
 
 NOW = 1_750_000_000.0
 

@@ -21,7 +21,7 @@ def crawl(sources, db, *extra):
 
 def start_crawl(sources, db, *extra):
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "crawl", "--sources", str(sources), "--db", str(db),
+        [sys.executable, "-m", "newsarchive", "crawl", "--sources", str(sources), "--db", str(db),
          *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -144,7 +144,7 @@ def test_a_second_crawl_on_a_busy_archive_refuses(demo_server, demo_sources, tmp
 def test_schedule_runs_crawls_and_a_second_scheduler_refuses(demo_sources, tmp_path):
     db = tmp_path / "archive.db"
     scheduler = subprocess.Popen(
-        [sys.executable, "-m", "crawler", "schedule", "--every", "1h", "--db", str(db), "--",
+        [sys.executable, "-m", "newsarchive", "schedule", "--every", "1h", "--db", str(db), "--",
          "--sources", str(demo_sources), *FAST],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -207,14 +207,14 @@ def test_a_killed_lock_holder_frees_the_lock(tmp_path):
     # The OS frees the lock when its holder dies, even by SIGKILL.
     db = tmp_path / "archive.db"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys,time; from pipelines import lock; "
+        [sys.executable, "-c", "import sys,time; from pipelines.archive import lock; "
          f"lock.acquire({str(db)!r}); print('locked', flush=True); time.sleep(60)"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert holder.stdout.readline().strip() == "locked"
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
-    from pipelines import lock
+    from pipelines.archive import lock
 
     lock.acquire(db)
     lock.release(db)

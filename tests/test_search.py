@@ -11,7 +11,7 @@ import sqlite_utils
 
 from browse.queries import RANK_WINDOW
 from browse.search import SearchQueryError, fts_query, search, snippet_html
-from pipelines.archive import open_archive
+from pipelines.archive.schema import open_archive
 from tests.test_browse import make_archive
 
 COLUMNS = {"id", "title", "source", "site_name", "published", "url", "snippet", "rank"}

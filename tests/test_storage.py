@@ -3,10 +3,11 @@ import sqlite3
 
 import pytest
 
+from crawler.compression import read_html
 from crawler.items import ArticleItem
-from pipelines.archive import ArchiveError, open_archive
-from pipelines.fingerprints import content_hash, simhash
-from pipelines.store import read_html, store_article
+from pipelines.archive.articles import store_article
+from pipelines.archive.schema import ArchiveError, open_archive
+from pipelines.article.fingerprints import content_hash, simhash
 
 
 def article(url="https://news.example/2025/a-story", text="First version of the story.", **kw):
@@ -131,7 +132,7 @@ def test_syndicated_copies_on_other_sources_are_linked(db):
 def test_raw_html_reads_back_from_zstd_and_older_zlib():
     import zlib
 
-    from pipelines.store import compress_html
+    from crawler.compression import compress_html
 
     html = b"<html><body>" + b"<p>Some text.</p>" * 500 + b"</body></html>"
     packed = compress_html(html)

@@ -1,6 +1,6 @@
 import pytest
 
-from pipelines.urls import canonical_url, clean_url, url_key
+from crawler.urls import canonical_url, clean_url, url_key
 
 
 def test_clean_url_drops_tracking_and_fragment():

@@ -2,8 +2,9 @@
 
 The ingester publishes every archived URL key with its last fetch time and HTTP validators
 with the run that stored it (`Keys.archived`); a worker skips and conditionally re-fetches
-exactly as a local crawl does (`crawler.middlewares.IncrementalMiddleware`), reading that hash
-instead of SQLite.
+exactly as a local crawl does
+(`crawler.spidermiddlewares.incremental.IncrementalMiddleware`), reading that hash instead of
+SQLite.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from crawler.distributed.state import WorkerState
-from crawler.middlewares import IncrementalMiddleware
-from pipelines.runs import RUN_ID
-from pipelines.urls import url_key
+from crawler.spidermiddlewares.incremental import IncrementalMiddleware
+from crawler.stats import RUN_ID
+from crawler.urls import url_key
 
 
 class SharedSeenSet:

@@ -11,8 +11,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from crawler.compression import compress_html, read_html
 from crawler.items import ArticleItem, NotModifiedItem
-from pipelines.store import compress_html, read_html
 
 ARTICLE = "article"
 NOT_MODIFIED = "not_modified"

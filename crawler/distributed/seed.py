@@ -8,7 +8,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 
 from crawler.distributed.connection import connect, keys_of
-from crawler.distributed.runs import start_run
+from crawler.distributed.redis_runs import start_run
 from crawler.distributed.serializer import dumps
 from crawler.sources import Source, Target
 from crawler.spiders.news import NewsSpider

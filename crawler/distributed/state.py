@@ -19,14 +19,12 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.distributed import messages
 from crawler.distributed.connection import connect, frontier_of, keys_of
-from crawler.distributed.runs import current_run
-from pipelines.runs import RUN_ID
+from crawler.distributed.redis_runs import current_run
+from crawler.stats import ERRORS_PREFIX, PAGES, ROBOTS_PAGES, RUN_ID
 
 logger = logging.getLogger(__name__)
 
 LEASE_META = "newsarchive_lease"  # Request.meta key: the lease of a request taken from Redis
-ROBOTS_PAGES = "robotstxt/response_count"
-PAGES = "response_received_count"
 WORKER_PAGES = "newsarchive/workers/{}/pages"
 # Integer stats that are not counts to add up across workers.
 NOT_COUNTS = {RUN_ID, "memusage/max", "memusage/startup"}
@@ -155,7 +153,7 @@ class WorkerState:
             logger.error(
                 "Gave up on %d requests re-queued too often (see %s)", dead, self.keys.dead
             )
-            self.crawler.stats.inc_value("newsarchive/errors/redelivery_limit", dead)
+            self.crawler.stats.inc_value(ERRORS_PREFIX + "redelivery_limit", dead)
 
     def release_held(self) -> None:
         """Stopping: put the requests still in hand back on the queue for other workers."""

@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from crawler.distributed.runs import source_from_json
+from crawler.distributed.redis_runs import source_from_json
 from crawler.distributed.state import WorkerState
 from crawler.sources import Target
 from crawler.spiders.news import NewsSpider
@@ -38,7 +38,7 @@ WORKER_SETTINGS: dict[str, Any] = {
 }
 COMPONENTS = {
     "SPIDER_MIDDLEWARES": {
-        "crawler.middlewares.IncrementalMiddleware": None,
+        "crawler.spidermiddlewares.incremental.IncrementalMiddleware": None,
         "crawler.distributed.incremental.RedisIncrementalMiddleware": 800,
     },
     "ITEM_PIPELINES": {

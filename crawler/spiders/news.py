@@ -21,12 +21,12 @@ from crawler.sources import (
     Source,
     SourcesError,
     Target,
-    adhoc_source,
+    adhoc_targets,
     load_sources,
     select_sources,
     targets_of,
 )
-from pipelines.runs import WARNINGS_PREFIX
+from crawler.stats import CONFIG_ERROR, ERRORS_PREFIX, SOURCE_ERRORS, SOURCE_PAGES, WARNINGS_PREFIX
 
 
 def _now() -> str:
@@ -77,11 +77,10 @@ class NewsSpider(SitemapSpider):
         self.targets: list[Target] = []
         if sources is not None:
             self._add_sources(sources, targets)
-        for kind, value in adhoc.items():
-            for target_url in _split(value):
-                ad_source = adhoc_source(target_url)
-                self.sources.setdefault(ad_source.name, ad_source)
-                self.targets.append(Target(kind, target_url, ad_source.name))
+        ad_sources, ad_targets = adhoc_targets({kind: _split(v) for kind, v in adhoc.items()})
+        for ad_source in ad_sources:
+            self.sources.setdefault(ad_source.name, ad_source)
+        self.targets.extend(ad_targets)
 
     def _add_sources(self, sources: list[Source], targets: list[Target] | None) -> None:
         for item in sources:
@@ -100,7 +99,7 @@ class NewsSpider(SitemapSpider):
                 sources = select_sources(load_sources(path), spider.source_names)
             except SourcesError as error:
                 spider.logger.error("%s", error)
-                crawler.stats.set_value("newsarchive/config_error", str(error))
+                crawler.stats.set_value(CONFIG_ERROR, str(error))
             else:
                 spider._add_sources(sources, None)
         return spider
@@ -218,7 +217,7 @@ class NewsSpider(SitemapSpider):
         if response.status == 304:
             return self.not_modified(response)
         source = self.sources.get(response.meta.get("source", ""))
-        self.crawler.stats.inc_value(f"newsarchive/source/{response.meta.get('source')}/pages")
+        self.crawler.stats.inc_value(SOURCE_PAGES.format(response.meta.get("source")))
         headers = response.headers
         redirects = response.meta.get("redirect_urls") or [response.url]
         return PageItem(
@@ -242,11 +241,11 @@ class NewsSpider(SitemapSpider):
         kind = error_kind(failure)
         if kind is None:
             return
-        self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
+        self.crawler.stats.inc_value(ERRORS_PREFIX + kind)
         request = getattr(failure, "request", None)
         if request is not None:
             source = request.meta.get("source")
-            self.crawler.stats.inc_value(f"newsarchive/source/{source}/errors")
+            self.crawler.stats.inc_value(SOURCE_ERRORS.format(source))
         url = request.url if request is not None else "?"
         message = failure.getErrorMessage() or type(failure.value).__name__
         self.logger.warning("%s: %s (%s)", kind, url, message[:200])

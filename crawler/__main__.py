@@ -1,5 +1,0 @@
-"""`python -m crawler` is `newsarchive`."""
-
-from crawler.cli import cli
-
-cli()

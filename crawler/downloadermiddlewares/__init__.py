@@ -1,0 +1,1 @@
+"""Scrapy downloader middlewares: scope, retry with backoff, charset repair."""

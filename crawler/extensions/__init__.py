@@ -1,0 +1,1 @@
+"""Scrapy extensions: the live progress line, error counting."""

@@ -1,0 +1,1 @@
+"""Scrapy spider middlewares: incremental crawling (skip what is archived)."""

@@ -1,0 +1,5 @@
+"""`python -m newsarchive` is `newsarchive`."""
+
+from newsarchive.cli import cli
+
+cli()

@@ -1,0 +1,61 @@
+"""Read-only answers from an archive file for the command line: full-text search and stats."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from browse.search import SearchQueryError, search
+from newsarchive.errors import CommandError
+from newsarchive.report import archive_stats, format_stats
+from pipelines.archive.schema import ArchiveError, open_archive
+
+BOLD = ("\033[1m", "\033[0m")
+
+
+def open_for_reading(db_path: str) -> sqlite_utils.Database:
+    """The archive at `db_path`, read-only; CommandError when it is missing or not an archive."""
+    try:
+        return open_archive(db_path, readonly=True)
+    except ArchiveError as error:
+        raise CommandError(str(error)) from error
+
+
+def search_report(
+    db_path: str, query: str, *, as_json: bool = False, bold: bool = False, **filters: Any
+) -> str:
+    """The best matches of `query` as text for a terminal (matches in bold with `bold`) or as
+    JSON, ending in a newline; `filters` are `browse.search.search`'s (limit, source, since,
+    until, language)."""
+    db = open_for_reading(db_path)
+    highlight = ("**", "**") if as_json else BOLD if bold else ("", "")
+    try:
+        matches = search(db, query, highlight=highlight, **filters)
+    except SearchQueryError as error:
+        raise CommandError(str(error)) from error
+    finally:
+        db.close()
+    if as_json:
+        return json.dumps(matches, indent=2, ensure_ascii=False) + "\n"
+    if not matches:
+        return "No matches.\n"
+    return "".join(_match_text(match) for match in matches)
+
+
+def _match_text(match: dict[str, Any]) -> str:
+    day = (match["published"] or "")[:10] or "no date"
+    snippet = " ".join((match["snippet"] or "").split())
+    site = match["site_name"] or match["source"]
+    return f"{match['title']}\n  {site} | {day} | {match['url']}\n  {snippet}\n\n"
+
+
+def stats_report(db_path: str, *, runs: int, silent_after: int, as_json: bool = False) -> str:
+    """Articles per source, recent runs and silent sources, as text or JSON."""
+    db = open_for_reading(db_path)
+    try:
+        stats = archive_stats(db, runs=runs, silent_after=silent_after)
+    finally:
+        db.close()
+    return json.dumps(stats, indent=2) if as_json else format_stats(stats)

@@ -1,0 +1,212 @@
+"""Writing one article into the archive: new, a new version of a stored one, or unchanged."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from crawler.compression import compress_html
+from crawler.items import ArticleItem
+from crawler.urls import url_key
+
+# Near-duplicates: SimHash bits that may differ, and how far apart in time copies appear.
+# Unrelated articles differ in 16+ of 64 bits; a copy with an extra or missing paragraph in 2-9.
+SIMILAR_MAX_DISTANCE = 6
+SIMILAR_WINDOW = timedelta(days=3)
+SIMILAR_MIN_WORDS = 80
+
+METADATA_COLUMNS = (
+    "title",
+    "authors",
+    "published",
+    "published_source",
+    "modified",
+    "site_name",
+    "description",
+    "language",
+    "tags",
+    "categories",
+    "image",
+)
+
+
+def metadata_columns(item: ArticleItem) -> dict[str, Any]:
+    """The item's metadata as `articles` columns (lists as JSON)."""
+    values = {name: getattr(item, name) for name in METADATA_COLUMNS}
+    for name in ("authors", "tags", "categories"):
+        values[name] = json.dumps(values[name] or [], ensure_ascii=False)
+    return values
+
+
+def find_article(db: sqlite_utils.Database, item: ArticleItem) -> dict | None:
+    """The stored article this item is a fetch of: by any of its URLs, else by the same text
+    on the same source."""
+    keys = {url_key(u) for u in (item.url, item.fetched_url, item.requested_url) if u}
+    marks = ", ".join("?" for _ in keys)
+    rows = db.query(
+        f"""select articles.* from article_urls join articles on articles.id = article_id
+            where url_key in ({marks}) limit 1""",
+        list(keys),
+    )
+    for row in rows:
+        return row
+    for row in db.query(
+        "select * from articles where source = ? and content_hash = ? limit 1",
+        [item.source, item.content_hash],
+    ):
+        return row
+    return None
+
+
+def store_article(
+    db: sqlite_utils.Database, item: ArticleItem, run_id: int | None, now: str
+) -> str:
+    """Store `item` and return what happened: "new", "updated" or "unchanged".
+
+    An updated article keeps its earlier text in `article_versions`. Call inside a transaction.
+    """
+    existing = find_article(db, item)
+    record = {
+        **metadata_columns(item),
+        "text": item.text,
+        "word_count": item.word_count,
+        "content_hash": item.content_hash,
+        "simhash": item.simhash,
+        "fetched_url": item.fetched_url,
+        "last_seen": now,
+    }
+    if existing is None:
+        outcome = "new"
+        record.update(
+            url=item.url,
+            source=item.source,
+            first_seen=now,
+            last_changed=now,
+            version=1,
+            run_id=run_id,
+        )
+        article_id = db["articles"].insert(record).last_pk
+    elif existing["content_hash"] == item.content_hash:
+        outcome = "unchanged"
+        article_id = existing["id"]
+        # Metadata may be corrected without a new version of the text; a value that went
+        # missing on this fetch does not erase the stored one.
+        changes = {
+            k: v for k, v in record.items() if existing.get(k) != v and v not in (None, "", "[]")
+        }
+        changes.pop("text", None)
+        db["articles"].update(article_id, changes)
+    else:
+        outcome = "updated"
+        article_id = existing["id"]
+        db["article_versions"].insert(
+            {
+                "article_id": article_id,
+                "version": existing["version"],
+                "title": existing["title"],
+                "text": existing["text"],
+                "word_count": existing["word_count"],
+                "content_hash": existing["content_hash"],
+                "first_seen": existing["last_changed"],
+                "last_seen": existing["last_seen"],
+                "run_id": existing["run_id"],
+            }
+        )
+        record.update(version=existing["version"] + 1, last_changed=now, run_id=run_id)
+        db["articles"].update(article_id, record)
+    _record_urls(db, item, article_id, now)
+    if outcome != "unchanged" or item.html:
+        _store_html(db, item, article_id)
+    if outcome != "unchanged":
+        link_similar(db, article_id, item, now)
+    return outcome
+
+
+def _day(value: str) -> datetime:
+    day = datetime.fromisoformat(value[:10])
+    return day.replace(tzinfo=UTC)
+
+
+def link_similar(db: sqlite_utils.Database, article_id: int, item: ArticleItem, now: str) -> int:
+    """Link the article to near-duplicates from other sources (the same wire story), found by
+    SimHash distance among articles published within a few days of it; return the links made.
+    """
+    if not item.simhash or item.word_count < SIMILAR_MIN_WORDS:
+        return 0
+    day = _day(item.published or now)
+    low = (day - SIMILAR_WINDOW).isoformat()[:10]
+    high = (day + SIMILAR_WINDOW + timedelta(days=1)).isoformat()[:10]
+    own = int(item.simhash, 16)
+    rows = db.execute(
+        """select id, simhash from articles
+           where (published between :low and :high
+                  or (published is null and first_seen between :low and :high))
+             and source != :source and id != :id and word_count >= :words""",
+        {
+            "low": low,
+            "high": high,
+            "source": item.source,
+            "id": article_id,
+            "words": SIMILAR_MIN_WORDS,
+        },
+    ).fetchall()
+    links = []
+    for other_id, other_hash in rows:
+        distance = (own ^ int(other_hash, 16)).bit_count() if other_hash else 64
+        if distance <= SIMILAR_MAX_DISTANCE:
+            links += [(article_id, other_id, distance), (other_id, article_id, distance)]
+    db.conn.executemany(
+        "insert or replace into similar_articles (article_id, similar_id, distance) values "
+        "(?, ?, ?)",
+        links,
+    )
+    return len(links) // 2
+
+
+def mark_seen(db: sqlite_utils.Database, url: str, now: str) -> str:
+    """Record that an archived article was seen unchanged (a 304) at `now`; "unchanged"."""
+    key = url_key(url)
+    db.execute("update article_urls set last_seen = ? where url_key = ?", [now, key])
+    db.execute(
+        "update articles set last_seen = ? where id = "
+        "(select article_id from article_urls where url_key = ?)",
+        [now, key],
+    )
+    return "unchanged"
+
+
+def _record_urls(db: sqlite_utils.Database, item: ArticleItem, article_id: int, now: str) -> None:
+    urls = {item.url: (None, None), item.requested_url: (None, None)}
+    urls[item.fetched_url] = (item.etag, item.last_modified)
+    for url, (etag, last_modified) in urls.items():
+        if not url:
+            continue
+        db.execute(
+            """insert into article_urls (url_key, url, article_id, first_seen, last_seen,
+                   etag, last_modified)
+               values (?, ?, ?, ?, ?, ?, ?)
+               on conflict (url_key) do update set url = excluded.url,
+                   article_id = excluded.article_id, last_seen = excluded.last_seen,
+                   etag = coalesce(excluded.etag, etag),
+                   last_modified = coalesce(excluded.last_modified, last_modified)""",
+            [url_key(url), url, article_id, now, now, etag, last_modified],
+        )
+
+
+def _store_html(db: sqlite_utils.Database, item: ArticleItem, article_id: int) -> None:
+    db["article_html"].upsert(
+        {
+            "article_id": article_id,
+            "url": item.fetched_url,
+            "fetched_at": item.fetched_at,
+            "status": item.status,
+            "content_type": item.content_type,
+            "encoding": item.encoding,
+            "size": len(item.html),
+            "html": compress_html(item.html),
+        },
+        pk="article_id",
+    )

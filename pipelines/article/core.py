@@ -1,0 +1,192 @@
+"""Turn one HTML page into clean article text and metadata.
+
+This is the whole extraction step of the archive: the Scrapy pipeline, `newsarchive extract`,
+`newsarchive reextract` and the extraction benchmark all call `extract_article`.
+
+The page is parsed once and the source's `drop_selectors` are applied to it. Metadata is read
+from that tree; then generic boilerplate rules prune it, trafilatura extracts the body from a
+copy (`bare_extraction` copies the trees it is given) and line filters clean the text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import trafilatura
+from lxml.etree import ParserError
+from lxml.html import HtmlElement, document_fromstring
+from trafilatura.utils import HTML_PARSER, decode_file
+
+from pipelines.article import boilerplate
+from pipelines.article import metadata as meta
+from pipelines.article.authors import find_authors
+from pipelines.article.dates import find_modified, find_published
+
+LOGGER = logging.getLogger(__name__)
+
+# trafilatura's own limit: bigger pages are not articles but dumps.
+MAX_HTML_CHARS = 20_000_000
+
+# fast: skip the readability/justext comparison, which costs time and loses precision here.
+TRAFILATURA_OPTIONS: dict[str, Any] = {"fast": True, "include_comments": False}
+
+# C0 controls except tab, newline and carriage return: not allowed in XML text.
+_CONTROL_BYTES = bytes(range(9)) + b"\x0b\x0c" + bytes(range(14, 32))
+
+FIELDS = (
+    "title",
+    "authors",
+    "published",
+    "published_source",
+    "modified",
+    "site_name",
+    "description",
+    "language",
+    "tags",
+    "categories",
+    "image",
+    "canonical_url",
+    "page_type",
+    "text",
+)
+
+
+def extract_article(
+    html: str | bytes,
+    url: str | None = None,
+    *,
+    drop_selectors: Iterable[str] = (),
+    hints: Mapping[str, Any] | None = None,
+    encoding: str | None = None,
+) -> dict[str, Any] | None:
+    """Extract clean article text and metadata from an HTML page; None when there is no text.
+
+    `url` is the address the page was fetched from (fallback canonical URL, date in the path).
+    `drop_selectors` are per-source XPath expressions, or CSS selectors when they do not start
+    with "/" or "(", whose elements are removed before extraction. `hints` may carry
+    `published` + `published_source` ("feed" or "sitemap") and `modified` from the feed or
+    sitemap that linked the page: they fill in when the page has no date in its metadata.
+    `encoding` is the charset of `html` when it is bytes (from the HTTP headers); without it
+    the bytes are decoded as UTF-8, else by detection.
+
+    Never raises: any input that cannot be read as an article gives None.
+    """
+    try:
+        tree = parse_html(html, encoding)
+        if tree is None:
+            return None
+        if isinstance(drop_selectors, str):  # one selector passed bare
+            drop_selectors = [drop_selectors]
+        boilerplate.remove_elements(tree, boilerplate.compile_selectors(drop_selectors))
+        return _extract(tree, url, hints)
+    except Exception:  # a crawler must survive any page: log it, skip it
+        LOGGER.debug("extraction failed for %s", url, exc_info=True)
+        return None
+
+
+def parse_html(html: str | bytes, encoding: str | None = None) -> HtmlElement | None:
+    """Decode and parse a page; None for empty or unparseable input.
+
+    Parses UTF-8 bytes with trafilatura's parser settings (comments and processing
+    instructions dropped), after deleting the control characters that libxml2 and lxml's
+    text setters reject; bytes.translate does that far faster than a regex on the string.
+    """
+    if isinstance(html, bytes | bytearray):
+        html = _decode(bytes(html), encoding)
+    if not isinstance(html, str) or not html.strip() or len(html) > MAX_HTML_CHARS:
+        return None
+    data = html.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
+    data = data.replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
+    try:
+        tree = document_fromstring(data, parser=HTML_PARSER)
+    except (ParserError, ValueError, TypeError):
+        return None
+    if not isinstance(tree, HtmlElement) or not len(tree):
+        return None
+    # trafilatura's sanity check: no <html> near the start and a single block is not a page
+    if "html" not in html[:50].lower() and len(tree) < 2:
+        return None
+    return tree
+
+
+def _decode(data: bytes, encoding: str | None) -> str:
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass  # wrong or unknown header charset: fall back to detection
+    return decode_file(data)
+
+
+def _extract(
+    tree: HtmlElement, url: str | None, hints: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    page = meta.read_page_meta(tree)
+    site_name = meta.pick_site_name(page)
+    title = meta.pick_title(page, site_name)
+    published, published_source = find_published(tree, page, url, hints)
+    result: dict[str, Any] = {
+        "title": title,
+        "authors": find_authors(tree, page, site_name),
+        "published": published,
+        "published_source": published_source,
+        "modified": find_modified(tree, page, hints),
+        "site_name": site_name,
+        "description": meta.pick_description(page),
+        "language": meta.pick_language(page),
+        "tags": meta.pick_tags(page, tree),
+        "categories": meta.pick_categories(page, tree, title),
+        "image": meta.pick_image(page, tree, url),
+        "canonical_url": meta.pick_canonical(page, url),
+        "page_type": meta.pick_page_type(page),
+    }
+    text = extract_text(
+        tree,
+        titles=meta.title_variants(page),
+        descriptions=meta.description_variants(page),
+        urls=(url, result["canonical_url"]),
+    )
+    if not text:
+        return None
+    if result["language"] is None:
+        result["language"] = guess_language(text)
+    result["text"] = text
+    return result
+
+
+def extract_text(
+    tree: HtmlElement,
+    titles: Iterable[str] = (),
+    descriptions: Iterable[str] = (),
+    urls: Iterable[str | None] = (),
+) -> str:
+    """Article body of a parsed page as paragraphs separated by newlines ('' if none).
+
+    `titles`, `descriptions` and `urls` are the page's own headline, summary and address, which
+    the body repeats in its first lines on many sites. Prunes `tree` in place: call it after
+    everything else has read the page.
+    """
+    boilerplate.strip_non_content(tree)
+    boilerplate.prune_link_blocks(tree)
+    doc = trafilatura.bare_extraction(tree, with_metadata=False, **TRAFILATURA_OPTIONS)
+    if doc is None or not doc.text:
+        return ""
+    lines = [stripped for line in doc.text.splitlines() if (stripped := line.strip())]
+    lines = boilerplate.drop_own_url(lines, urls)
+    body = boilerplate.drop_headline(lines, titles)
+    if len(body) < len(lines):  # a standfirst only sits between the headline and the body
+        body = boilerplate.drop_standfirst(body, descriptions)
+    return "\n".join(boilerplate.drop_boilerplate_lines(body))
+
+
+def guess_language(text: str) -> str | None:
+    """ISO 639-1 code of the text by py3langid, when the page declares none."""
+    try:
+        import py3langid
+
+        code, _ = py3langid.classify(text[:5000])
+    except Exception:  # the model is optional for extraction; no language is acceptable
+        return None
+    return meta.language_code(code)
