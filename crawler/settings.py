@@ -60,6 +60,7 @@ NEWSARCHIVE_RECHECK_AFTER = 0  # seconds before archived articles are re-checked
 # when a feed or sitemap says they changed); sources may set their own recheck_after
 NEWSARCHIVE_BATCH_SIZE = 50  # articles per write transaction
 NEWSARCHIVE_FLUSH_SECONDS = 2.0  # ...or sooner, so a slow crawl still stores promptly
+NEWSARCHIVE_SQLITE_PRAGMAS: list[str] = []  # extra "name=value" PRAGMAs for the archive's writer
 
 # Faults and scope: hostile servers never stop a run, every failure is counted by kind, and the
 # crawl stays on its sources' domains. See crawler/downloadermiddlewares/ (retry, scope, charset).

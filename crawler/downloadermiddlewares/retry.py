@@ -29,6 +29,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
+from crawler import settings as defaults
 from crawler.errors import BadResponse
 
 logger = logging.getLogger(__name__)
@@ -70,11 +71,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's RetryMiddleware with backoff between tries, Retry-After, no retries of client
     errors but 429, and retries of empty bodies. Replaces it in DOWNLOADER_MIDDLEWARES."""
 
+    @staticmethod
+    def _setting(settings: BaseSettings, name: str) -> float:
+        # crawler.settings is the one place defaults live, also for bare test Settings
+        return settings.getfloat(name, getattr(defaults, name))
+
     def __init__(self, settings: BaseSettings):
         super().__init__(settings)
-        self.backoff = settings.getfloat("NEWSARCHIVE_RETRY_BACKOFF", 1.0)
-        self.backoff_max = settings.getfloat("NEWSARCHIVE_RETRY_BACKOFF_MAX", 30.0)
-        self.retry_after_max = settings.getfloat("NEWSARCHIVE_RETRY_AFTER_MAX", 120.0)
+        self.backoff = self._setting(settings, "NEWSARCHIVE_RETRY_BACKOFF")
+        self.backoff_max = self._setting(settings, "NEWSARCHIVE_RETRY_BACKOFF_MAX")
+        self.retry_after_max = self._setting(settings, "NEWSARCHIVE_RETRY_AFTER_MAX")
         # A client error says the request is wrong: the same request will fail the same way.
         self.retry_http_codes = {
             code for code in self.retry_http_codes if not 400 <= code < 500 or code == 429
