@@ -12,6 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.urls import readonly_sqlite_uri
+
 if TYPE_CHECKING:
     from datasette.app import Datasette
 
@@ -34,7 +36,7 @@ SETTINGS = {
 
 
 def _has_table(db_path: str, table: str) -> bool:
-    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
+    conn = sqlite3.connect(readonly_sqlite_uri(db_path), uri=True)
     try:
         row = conn.execute(
             "select 1 from sqlite_master where type = 'table' and name = ?", [table]

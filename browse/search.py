@@ -15,6 +15,7 @@ from typing import Any
 import markupsafe
 
 from browse.queries import MARK_END, MARK_START, SEARCH_SQL
+from crawler.urls import readonly_sqlite_uri
 
 __all__ = [
     "SearchQueryError",
@@ -137,7 +138,7 @@ def _connect(db: Any) -> tuple[sqlite3.Connection, bool]:
     path = Path(db)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run a crawl first")
-    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True), True
+    return sqlite3.connect(readonly_sqlite_uri(path), uri=True), True
 
 
 def snippet_text(snippet: str | None, start: str = "**", end: str = "**") -> str:

@@ -5,6 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# What extraction finds in a page besides its text: stored as `articles` columns of these names.
+METADATA_FIELDS = (
+    "title",
+    "authors",
+    "published",
+    "published_source",
+    "modified",
+    "site_name",
+    "description",
+    "language",
+    "tags",
+    "categories",
+    "image",
+)
+# Everything extraction returns for a page, in this order.
+EXTRACTED_FIELDS = (*METADATA_FIELDS, "canonical_url", "page_type", "text")
+
 
 @dataclass
 class PageItem:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
@@ -59,3 +60,9 @@ def canonical_url(fetched_url: str, declared: str | None) -> str:
     ):
         return clean_url(declared)
     return clean_url(fetched_url)
+
+
+def readonly_sqlite_uri(path: str | Path) -> str:
+    """The URI that opens the SQLite file at `path` read-only (`sqlite3.connect(uri, uri=True)`);
+    `as_uri` escapes the "?" and "#" a file name may hold."""
+    return Path(path).resolve().as_uri() + "?mode=ro"

@@ -13,7 +13,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from crawler.stats import RUN_ID, SKIPPED
-from crawler.urls import url_key
+from crawler.urls import readonly_sqlite_uri, url_key
 
 # Requests for pages that may be articles; feeds, sitemaps and front pages are always fetched.
 ARTICLE_KINDS = ("article", "page")
@@ -60,7 +60,7 @@ class IncrementalMiddleware(BaseSpiderMiddleware):
 
     def spider_opened(self) -> None:
         if Path(self.db_path).exists():
-            uri = Path(self.db_path).resolve().as_uri() + "?mode=ro"
+            uri = readonly_sqlite_uri(self.db_path)
             self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
 
     def spider_closed(self) -> None:

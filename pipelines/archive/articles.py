@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from crawler.compression import compress_html
-from crawler.items import ArticleItem
+from crawler.items import METADATA_FIELDS, ArticleItem
 from crawler.urls import url_key
 
 # Near-duplicates: SimHash bits that may differ, and how far apart in time copies appear.
@@ -18,19 +18,7 @@ SIMILAR_MAX_DISTANCE = 6
 SIMILAR_WINDOW = timedelta(days=3)
 SIMILAR_MIN_WORDS = 80
 
-METADATA_COLUMNS = (
-    "title",
-    "authors",
-    "published",
-    "published_source",
-    "modified",
-    "site_name",
-    "description",
-    "language",
-    "tags",
-    "categories",
-    "image",
-)
+METADATA_COLUMNS = METADATA_FIELDS  # stored as `articles` columns of the same names
 
 
 def metadata_columns(item: ArticleItem) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from crawler.urls import readonly_sqlite_uri
+
 migrations = Migrations("newsarchive")
 
 # Seconds a writer waits for another connection's lock before giving up.
@@ -173,7 +175,7 @@ def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Da
     if readonly:
         if not Path(path).exists():
             raise ArchiveError(f"{path} does not exist: run a crawl first")
-        uri = Path(path).resolve().as_uri() + "?mode=ro"  # as_uri escapes "?" and "#" in names
+        uri = readonly_sqlite_uri(path)
         try:
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         except sqlite3.Error as error:

@@ -19,6 +19,7 @@ from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring
 from trafilatura.utils import HTML_PARSER, decode_file
 
+from crawler.items import EXTRACTED_FIELDS
 from pipelines.article import boilerplate
 from pipelines.article import metadata as meta
 from pipelines.article.authors import find_authors
@@ -35,22 +36,7 @@ TRAFILATURA_OPTIONS: dict[str, Any] = {"fast": True, "include_comments": False}
 # C0 controls except tab, newline and carriage return: not allowed in XML text.
 _CONTROL_BYTES = bytes(range(9)) + b"\x0b\x0c" + bytes(range(14, 32))
 
-FIELDS = (
-    "title",
-    "authors",
-    "published",
-    "published_source",
-    "modified",
-    "site_name",
-    "description",
-    "language",
-    "tags",
-    "categories",
-    "image",
-    "canonical_url",
-    "page_type",
-    "text",
-)
+FIELDS = EXTRACTED_FIELDS  # the keys of extract_article's result, in order
 
 
 def extract_article(
