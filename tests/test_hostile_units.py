@@ -153,7 +153,7 @@ def test_errors_that_reach_no_errback_are_counted():
     from scrapy import Spider
     from scrapy.utils.test import get_crawler
 
-    from crawler.errors import ErrorCounter
+    from crawler.extensions.errors import ErrorCounter
     from crawler.items import PageItem
 
     crawler = get_crawler(Spider)
