@@ -1,28 +1,28 @@
-"""Reading the archive: datasette configured for it (home page, search, article pages, feeds,
-charts) and the search library (`browse.search`).
+"""Reading the archive: the datasette plugin (`browse.plugin`: home page, search, article pages,
+feeds, charts for any database that is an archive) and the search library (`browse.search`).
 
     browse.serve("archive.db")           # http://127.0.0.1:8001/
     ds = browse.make_datasette("archive.db")   # the same app, e.g. for tests (ds.client)
+    $ datasette archive.db               # the same pages, from the plugin's entry point
 """
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from crawler.urls import readonly_sqlite_uri
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from datasette.app import Datasette
 
-HERE = Path(__file__).parent
-# The archive is always served under this name, whatever its file is called, so that URLs
-# (/archive/articles/1) and the per-database templates and metadata stay the same.
+# `newsarchive serve` serves the archive under this name, whatever its file is called, so that
+# its URLs (/archive/articles/1) stay the same. The plugin itself works under any name.
 DATABASE = "archive"
+# The datasette plugin, registered by the `datasette` entry point in pyproject.toml.
+PLUGIN_MODULE = "browse.plugin"
 
 # A public, read-only instance: queries are cut off, result sets bounded, nothing downloadable.
+# A plugin cannot set these: `datasette archive.db --setting NAME VALUE` passes them (README).
 SETTINGS = {
     "sql_time_limit_ms": 1000,
     "max_returned_rows": 1000,
@@ -35,49 +35,26 @@ SETTINGS = {
 }
 
 
-def _has_table(db_path: str, table: str) -> bool:
-    conn = sqlite3.connect(readonly_sqlite_uri(db_path), uri=True)
-    try:
-        row = conn.execute(
-            "select 1 from sqlite_master where type = 'table' and name = ?", [table]
-        ).fetchone()
-        return row is not None
-    finally:
-        conn.close()
-
-
-def build_metadata(*, has_similar: bool = False) -> dict[str, Any]:
-    """Datasette metadata: metadata.yml plus the canned queries of browse.queries."""
-    import yaml
-
-    from browse.queries import canned_queries
-
-    metadata = yaml.safe_load((HERE / "metadata.yml").read_text())
-    metadata["databases"][DATABASE]["queries"] = canned_queries(has_similar=has_similar)
-    metadata["extra_css_urls"] = ["/browse-static/browse.css"]
-    return metadata
+class PluginNotInstalledError(RuntimeError):
+    """The archive's datasette plugin is not registered: the package is not installed."""
 
 
 def make_datasette(db_path: str | Path) -> Datasette:
-    """A Datasette serving the archive at `db_path` read-only, with the project's metadata,
-    canned queries, templates, static files and plugin."""
+    """A Datasette serving the archive at `db_path` read-only under the name "archive", with
+    SETTINGS. Its pages, metadata and canned queries come from the plugin (browse.plugin,
+    registered by the package's `datasette` entry point), as for `datasette archive.db`."""
     from datasette.app import Datasette
     from datasette.database import Database
     from datasette.plugins import pm
 
-    from browse import plugin
-
     db_path = str(db_path)
     if not Path(db_path).exists():
         raise FileNotFoundError(f"{db_path} does not exist: run a crawl first")
-    if not pm.is_registered(plugin):
-        pm.register(plugin, name="newsarchive-browse")
-    ds = Datasette(
-        metadata=build_metadata(has_similar=_has_table(db_path, "similar_articles")),
-        template_dir=str(HERE / "templates"),
-        static_mounts=[("browse-static", str(HERE / "static"))],
-        settings=SETTINGS,
-    )
+    if PLUGIN_MODULE not in {getattr(plugin, "__name__", "") for plugin in pm.get_plugins()}:
+        raise PluginNotInstalledError(
+            f"datasette has no {PLUGIN_MODULE} plugin: install the package (pip install -e .)"
+        )
+    ds = Datasette(settings=SETTINGS)
     ds.remove_database("_memory")
     # Mutable: datasette reads it with mode=ro, and sees what crawls add while it runs.
     ds.add_database(Database(ds, path=db_path, is_mutable=True), name=DATABASE)

@@ -27,10 +27,13 @@ CHROMIUM_ARGS = [
 ]
 REPORT_COPY = Path(__file__).parent.parent / "bench" / "out" / "browser-e2e.png"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+    ),
+]
 
 
 @pytest.fixture
