@@ -13,6 +13,8 @@ import pytest
 from pipelines.archive.schema import open_archive
 from tests.conftest import run_cli
 
+pytestmark = pytest.mark.slow  # runs real crawls
+
 REFUSED = "http://127.0.0.1:9/2025/03/14/some-story.html"  # never fetched: the input is bad
 
 

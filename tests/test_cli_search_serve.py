@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import FAST, ROOT, free_port, run_cli
 
+pytestmark = pytest.mark.slow  # runs real crawls
+
 
 @pytest.fixture
 def archive(demo_sources, tmp_path):

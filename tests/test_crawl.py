@@ -4,7 +4,11 @@ import json
 import re
 import shutil
 
+import pytest
+
 from tests.conftest import FAST, ROOT, SHARED, query, run_cli
+
+pytestmark = pytest.mark.slow  # runs real crawls
 
 BOILERPLATE = ("Also Read", "Leave a Reply", "Back To Top", "Your email address will not")
 

@@ -17,6 +17,8 @@ from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
 from tests.conftest import ROOT, query, run_cli
 
+pytestmark = pytest.mark.slow
+
 KEYS = Keys("newsarchive")
 # Our own fixture site needs no politeness; a few requests per worker so both get some.
 FAST = [

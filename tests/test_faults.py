@@ -21,6 +21,8 @@ import pytest
 from pipelines.archive.schema import open_archive
 from tests.conftest import FAST, ROOT, run_cli
 
+pytestmark = pytest.mark.slow  # runs real crawls
+
 ONE_BY_ONE = ["-s", "NEWSARCHIVE_BATCH_SIZE=1"]  # a transaction per article
 
 

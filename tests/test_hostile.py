@@ -14,6 +14,8 @@ import pytest
 from tests.conftest import FAST, query, run_cli
 from tests.hostile_site import DATE, HostileSite
 
+pytestmark = pytest.mark.slow  # runs real crawls
+
 BAD = "/bad" + DATE
 RETRIES = 1
 BACKOFF = 0.3

@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scrapy import Spider
@@ -18,6 +19,8 @@ from crawler.items import ArticleItem, PageItem
 from crawler.stats import DROPPED_PREFIX
 from pipelines.extraction import ExtractionPipeline
 from tests.hostile_site import GZIP_BOMB, article_html, deep_nesting, malformed
+
+pytestmark = pytest.mark.slow
 
 SEED = (Path(__file__).parent / "fixtures" / "extraction" / "seed-article.html").read_bytes()
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

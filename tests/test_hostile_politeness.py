@@ -3,9 +3,13 @@ spaced by the download delay, however many pages are waiting."""
 
 from __future__ import annotations
 
+import pytest
+
 from newsarchive.crawl import project_settings
 from tests.conftest import run_cli
 from tests.hostile_site import POLITE_PAGES, HostileSite
+
+pytestmark = pytest.mark.slow  # runs real crawls
 
 NO_THROTTLE = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY_JITTER=0"]
 

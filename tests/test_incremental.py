@@ -8,7 +8,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.conftest import FAST, ROOT, query, run_cli
+
+pytestmark = pytest.mark.slow  # runs real crawls
 
 # Slow enough to interrupt mid-run, fast enough for a test.
 SLOW = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.15",

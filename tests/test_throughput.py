@@ -11,7 +11,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
 
 
 def test_crawl_benchmark_runs_and_reports(tmp_path):
