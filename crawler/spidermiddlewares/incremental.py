@@ -1,4 +1,5 @@
-"""Middlewares of the news crawler."""
+"""Incremental crawling: skip article URLs the archive already holds unless their feed or sitemap
+says they changed or the source's recheck_after has passed; re-check them conditionally."""
 
 from __future__ import annotations
 
