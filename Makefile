@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-extraction bench-crawl bench-search bench-distributed serve clean
+.PHONY: install demo test test-quick lint format bench bench-extraction bench-crawl bench-search bench-distributed serve clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,6 +18,9 @@ demo: install  ## crawl the bundled demo site into archive.db and browse it in d
 
 test: install lint  ## lint, then the whole test suite
 	$(PY) -m pytest
+
+test-quick: install lint  ## lint, then the tests not marked slow (the quick loop)
+	$(PY) -m pytest -m 'not slow'
 
 lint: install
 	$(BIN)/ruff check .
