@@ -292,6 +292,17 @@ def test_atom_entries_use_the_alternate_link_and_skip_ids_that_are_no_urls():
     assert entry.updated == "2025-01-03T00:00:00Z"
 
 
+def test_relative_xml_base_chains_resolve_against_the_feed_url():
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom" xml:base="sub/">
+    <entry xml:base="../x/"><link href="rel?a=1"/></entry>
+    <entry><link href="//other.example/p"/></entry></feed>"""
+    entries = parse_feed(atom, "http://h.example/feeds/atom.xml", "application/atom+xml").entries
+    assert [e.url for e in entries] == [
+        "http://h.example/feeds/x/rel?a=1",
+        "http://other.example/p",
+    ]
+
+
 def test_not_a_feed_gives_no_entries():
     for body in (b"<html><body>hello</body></html>", b"\x00\xff garbage", b"", b"[1, 2]"):
         assert parse_feed(body, "https://a.example/feed").entries == []
