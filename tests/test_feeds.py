@@ -292,6 +292,24 @@ def test_atom_entries_use_the_alternate_link_and_skip_ids_that_are_no_urls():
     assert entry.updated == "2025-01-03T00:00:00Z"
 
 
+@pytest.mark.parametrize(
+    ("declared", "encoding", "content_type"),
+    [
+        ("ISO-8859-1", "latin-1", "application/rss+xml"),
+        ("ISO-8859-1", "latin-1", "text/xml"),  # RFC 3023 would say us-ascii
+        ("utf-8", "cp1252", "application/rss+xml"),  # declared wrong
+        ("utf-8", "utf-8", "text/html; charset=iso-8859-1"),  # labelled wrong
+    ],
+)
+def test_titles_are_decoded_by_the_feeds_real_encoding(declared, encoding, content_type):
+    text = (
+        f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel><item>'
+        "<title>Café crème à Zürich</title><link>http://a.example/x</link></item></channel></rss>"
+    )
+    feed = parse_feed(text.encode(encoding), "http://a.example/feed", content_type)
+    assert [entry.title for entry in feed.entries] == ["Café crème à Zürich"]
+
+
 def test_relative_xml_base_chains_resolve_against_the_feed_url():
     atom = b"""<feed xmlns="http://www.w3.org/2005/Atom" xml:base="sub/">
     <entry xml:base="../x/"><link href="rel?a=1"/></entry>
