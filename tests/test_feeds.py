@@ -212,6 +212,7 @@ def test_every_feed_kind_lists_its_articles(fixture):
     assert feed.kind or fixture.startswith("feedparser/cdf")  # feedparser names no CDF version
 
 
+@pytest.mark.slow  # a real crawl
 def test_crawl_of_every_feed_kind_archives_its_articles_with_their_dates(feed_site, tmp_path):
     origin = feed_site.origin
     feeds = [arg for name in EXPECTED_LINKS for arg in ("--feed", f"{origin}/feeds/{name}")]
@@ -236,6 +237,7 @@ def test_crawl_of_every_feed_kind_archives_its_articles_with_their_dates(feed_si
     assert run["errors"] == 0
 
 
+@pytest.mark.slow  # a real crawl
 def test_not_a_feed_is_an_empty_feed_warning(feed_site, tmp_path):
     db = tmp_path / "archive.db"
     result = run_cli("crawl", "--feed", feed_site.origin + "/feeds/README.md", "--db", str(db))
@@ -387,6 +389,7 @@ def test_demo_picks_feed_is_ill_formed_but_read_whole(demo_server):
     assert {entry.url for entry in feed.entries} <= ledger
 
 
+@pytest.mark.slow  # a real crawl
 def test_demo_json_feed_and_ill_formed_picks_feed_are_crawled(demo_server, tmp_path):
     ledger, harbor = demo_server.sources()
     db = tmp_path / "archive.db"
