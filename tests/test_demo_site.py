@@ -317,7 +317,7 @@ def test_sources_name_each_sites_entry_points_and_render_as_toml(server):
     assert sources[0] == {
         "name": "ledger",
         "allowed_domains": ["127.0.0.1"],
-        "feeds": [server.url + "/ledger/feed/"],
+        "feeds": [server.url + "/ledger/feed/", server.url + "/ledger/picks/feed/"],
         "sitemaps": [server.url + "/ledger/news-sitemap.xml"],
         "start_urls": [server.url + "/ledger/"],
     }

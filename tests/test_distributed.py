@@ -96,7 +96,8 @@ def start_workers(procs, redis_url, client, names, *extra):
 def seed(redis_url, sources):
     result = run_cli("crawl", "--redis", redis_url, "--sources", str(sources))
     assert result.returncode == 0, result.stderr
-    assert "seeded with 6 requests" in result.stdout
+    # two sites x (two feeds, a sitemap, a front page)
+    assert "seeded with 8 requests" in result.stdout
     return result
 
 
@@ -230,7 +231,7 @@ def test_seeding_while_a_run_is_in_progress_is_refused(demo_sources, redis_url):
     seed(redis_url, demo_sources)
     again = run_cli("crawl", "--redis", redis_url, "--sources", str(demo_sources))
     assert again.returncode == 1
-    assert "run 1 is still in progress (6 requests queued" in again.stderr
+    assert "run 1 is still in progress (8 requests queued" in again.stderr
     assert "Traceback" not in again.stderr
 
 

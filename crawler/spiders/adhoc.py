@@ -6,7 +6,7 @@ from crawler.spiders.news import NewsSpider
 
 
 class FeedSpider(NewsSpider):
-    """Archives the articles listed in RSS or Atom feeds (`-a urls=FEED_URL,...`)."""
+    """Archives the articles listed in RSS, Atom or JSON feeds (`-a urls=FEED_URL,...`)."""
 
     name = "feed"
     adhoc_kind = "feed"

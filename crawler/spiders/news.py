@@ -129,12 +129,18 @@ class NewsSpider(SitemapSpider):
     # Discovery -----------------------------------------------------------------------------
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
-        """Requests for the articles an RSS or Atom feed lists."""
-        entries = parse_feed(response.body)
-        if not entries:
-            self.logger.warning("Not a feed, or an empty one: %s", response.url)
+        """Requests for the articles an RSS, Atom or JSON feed lists. An ill-formed feed is read
+        as far as feedparser reads it, and counted."""
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        feed = parse_feed(response.body, response.url, content_type)
+        why = f" ({feed.problem})" if feed.problem else ""
+        if not feed.entries:
+            self.logger.warning("Not a feed, or an empty one: %s%s", response.url, why)
             self.crawler.stats.inc_value(WARNINGS_PREFIX + "empty_feed")
-        yield from self.entry_requests(response, entries, "feed")
+        elif feed.problem:
+            self.logger.warning("Ill-formed feed, read as far as it goes: %s%s", response.url, why)
+            self.crawler.stats.inc_value(WARNINGS_PREFIX + "ill_formed_feed")
+        yield from self.entry_requests(response, feed.entries, "feed")
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
         # Scrapy's parser drops the Google News tags, so urlsets are read with NewsSitemap;

@@ -1,14 +1,16 @@
-"""Syndication feeds: RSS 2.0 (WordPress flavour) and Atom 1.0."""
+"""Syndication feeds: RSS 2.0 (WordPress flavour), Atom 1.0, JSON Feed 1.1, and an RSS feed
+written by a careless plugin (an unescaped `&` in its links: ill-formed XML, as real feeds are)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 from .content import Article
-from .resource import ATOM, RSS, Resource, absolute
+from .resource import ATOM, JSON_FEED, RSS, Resource, absolute
 
 if TYPE_CHECKING:
     from .publication import Publication
@@ -100,3 +102,63 @@ def _atom_entry(publication: Publication, article: Article) -> str:
 {categories}
 <summary>{escape(article.description)}</summary>
 </entry>"""
+
+
+def json_feed(publication: Publication, articles: list[Article], path: str) -> Resource:
+    """A JSON Feed 1.1 (jsonfeed.org) of the newest articles, served at `path`, as many blogs
+    and some papers publish beside their XML feeds."""
+    changed = _last_change(articles).updated
+    items = [
+        {
+            "id": absolute(publication.article_path(article)),
+            "url": absolute(publication.article_path(article)),
+            "title": article.title,
+            "summary": article.description,
+            "date_published": _atom_date(article.published),
+            "date_modified": _atom_date(article.updated),
+            "authors": [{"name": name} for name in article.authors],
+            "tags": list(article.tags),
+        }
+        for article in articles[:FEED_SIZE]
+    ]
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": publication.title,
+        "home_page_url": absolute(publication.prefix),
+        "feed_url": absolute(path),
+        "language": "en",
+        "items": items,
+    }
+    return Resource.text(json.dumps(document, indent=1, ensure_ascii=False), JSON_FEED, changed)
+
+
+def picks_feed(publication: Publication, articles: list[Article]) -> Resource:
+    """An RSS 2.0 feed of editors' picks from a plugin that writes URLs without escaping `&`:
+    not well-formed XML, so strict parsers reject it; lenient ones read every item."""
+    changed = _last_change(articles).updated
+    picks = articles[FEED_SIZE // 2 : FEED_SIZE + FEED_SIZE // 2]
+    items = "\n".join(_picks_item(publication, article) for article in picks)
+    text = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+<channel>
+<title>{escape(publication.title)}: Editors' picks</title>
+<link>{absolute(publication.prefix)}?utm_source=picks&utm_medium=rss</link>
+<description>Stories our editors think you should not miss</description>
+<lastBuildDate>{format_datetime(changed)}</lastBuildDate>
+{items}
+</channel>
+</rss>
+"""
+    return Resource.text(text, RSS, changed)
+
+
+def _picks_item(publication: Publication, article: Article) -> str:
+    url = absolute(publication.article_path(article))
+    image = absolute(publication.image_path(article))
+    return f"""<item>
+<title>{escape(article.title)}</title>
+<link>{url}</link>
+<comments>{url}?share=comments&utm_source=picks#respond</comments>
+<enclosure url="{image}?resize=1200,630&ssl=1" type="image/png" length="0"/>
+<pubDate>{format_datetime(article.published)}</pubDate>
+</item>"""

@@ -11,7 +11,7 @@ from typing import Any
 
 from .comments import Comment
 from .content import Article
-from .feeds import atom_feed
+from .feeds import atom_feed, json_feed
 from .images import placeholder_image
 from .links import ArticleLinks
 from .markup import esc, insert_positions, join_names, json_ld, render_body, share_links
@@ -44,6 +44,8 @@ class HarborTimes(Publication):
     tagline = "Independent local journalism for Port Alder"
     prefix = "/harbor/"
     feed_path = "/harbor/atom.xml"
+    json_feed_path = "/harbor/feed.json"
+    extra_feed_paths = (json_feed_path,)
     sitemap_path = "/harbor/sitemap.xml"
     logo_path = "/harbor/media/logo.png"
     section_order = ("City", "Business", "Environment", "Health", "Tech", "Arts", "Sport")
@@ -293,7 +295,11 @@ We are funded by our members and by grants, and we never put our journalism behi
         sitemaps = monthly_sitemaps(
             self, articles, self.sitemap_path, self.prefix + "sitemaps/{month}.xml"
         )
-        return {self.feed_path: atom_feed(self, articles), **sitemaps}
+        return {
+            self.feed_path: atom_feed(self, articles),
+            self.json_feed_path: json_feed(self, articles, self.json_feed_path),
+            **sitemaps,
+        }
 
     # Page chrome ------------------------------------------------------------------------
 

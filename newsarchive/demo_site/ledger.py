@@ -10,7 +10,7 @@ import hashlib
 
 from .comments import Comment
 from .content import Article
-from .feeds import rss_feed
+from .feeds import picks_feed, rss_feed
 from .links import ArticleLinks
 from .markup import esc, insert_positions, iso, join_names, long_date, render_body, share_links
 from .markup import slugify as slug
@@ -40,6 +40,8 @@ class DailyLedger(Publication):
     tagline = "Independent news since 1921"
     prefix = "/ledger/"
     feed_path = "/ledger/feed/"
+    picks_feed_path = "/ledger/picks/feed/"
+    extra_feed_paths = (picks_feed_path,)
     sitemap_path = "/ledger/news-sitemap.xml"
     section_order = ("World", "Politics", "Business", "Science", "Technology", "Sport", "Culture")
     related_count = 3
@@ -323,6 +325,7 @@ We are owned by a reader trust and carry no paywall.</p>
     def render_syndication(self, articles: list[Article]) -> dict[str, Resource]:
         return {
             self.feed_path: rss_feed(self, articles),
+            self.picks_feed_path: picks_feed(self, articles),
             self.sitemap_path: news_sitemap(self, articles),
         }
 

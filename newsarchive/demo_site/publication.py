@@ -43,6 +43,7 @@ class Publication(ABC):
     tagline: str
     prefix: str
     feed_path: str
+    extra_feed_paths: tuple[str, ...] = ()  # feeds beside the main one, also crawled
     sitemap_path: str
     robots_rules: tuple[str, ...] = ()  # Allow/Disallow lines for robots.txt
     # The nav menu, as an editor would configure it.

@@ -18,6 +18,7 @@ _ENCODED_PLACEHOLDER = quote(ORIGIN_PLACEHOLDER, safe="").encode("ascii")
 HTML = "text/html; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
+JSON_FEED = "application/feed+json; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 PNG = "image/png"

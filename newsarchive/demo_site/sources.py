@@ -21,7 +21,9 @@ def site_sources(publications: Iterable[Publication], origin: str) -> list[dict[
         {
             "name": publication.name,
             "allowed_domains": [host],
-            "feeds": [origin + publication.feed_path],
+            "feeds": [
+                origin + path for path in (publication.feed_path, *publication.extra_feed_paths)
+            ],
             "sitemaps": [origin + publication.sitemap_path],
             "start_urls": [origin + publication.prefix],
         }

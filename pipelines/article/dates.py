@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from htmldate import find_date
 from lxml.html import HtmlElement
 
+from crawler.clock import plausible
 from pipelines.article.metadata import PageMeta
 
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 HINT_SOURCES = ("feed", "sitemap")
 
 # Meta keys (property, name or itemprop, lower-cased) that hold the publication date.
@@ -104,16 +104,6 @@ def parse_date(value: Any, now: datetime | None = None) -> str | None:
 
 def _colon(zone: str) -> str:
     return zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
-
-
-def plausible(moment: datetime | date, now: datetime | None = None) -> bool:
-    """True when the date lies between 1990-01-01 and one day after now."""
-    if not isinstance(moment, datetime):
-        moment = datetime(moment.year, moment.month, moment.day)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
-    return EARLIEST <= moment <= now + timedelta(days=1)
 
 
 def _jsonld_date(page: PageMeta, *keys: str) -> str | None:
