@@ -210,6 +210,7 @@ def test_search_ranks_title_matches_first_and_returns_the_contract_columns(ds):
         "url",
         "snippet",
         "rank",
+        "also_on",
     }
     assert rows[0]["rank"] < rows[1]["rank"]  # bm25: lower is better
 
