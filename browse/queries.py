@@ -59,16 +59,20 @@ ALSO_ON = """(select json_group_array(json_object('id', b.id, 'source', b.source
 
 SNIPPET = f"snippet(articles_fts, 1, char({ord(MARK_START)}), char({ord(MARK_END)}), '…', 24)"
 
+# One order for every page: best rank (or newest) first, then newest, then the highest id, so
+# that a page of n rows is the first n of a page of more rows (ties split no page).
+TIE_BREAK = "a.published desc, a.id desc"
+
 # One pass over the matches with ids in [lo, hi] (and `extra`) that pass the filters: the best
-# by rank (FTS5 sorts by rank itself, so snippet() runs only for the rows returned) or the
-# newest (sorted by SQLite, so their snippets come later), at most `n`. `run` tells whether the
-# pass runs: LIMIT 0 skips it. `part` orders the passes: the window's matches come first.
+# by rank or the newest, at most `n`. Snippets come later, for the rows of the page only. `run`
+# tells whether the pass runs: LIMIT 0 skips it. `part` orders the passes: the window's
+# matches come first.
 _RANKED = f"""select * from (
-    select a.id, articles_fts.rank as rank, {SNIPPET} as snippet, {{part}} as part
+    select a.id, articles_fts.rank as rank, null as snippet, {{part}} as part
     from articles_fts cross join articles a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
       and articles_fts.rowid between {{lo}} and {{hi}} {{extra}} and {FILTERS} {{fold}}
-    order by articles_fts.rank
+    order by articles_fts.rank, {TIE_BREAK}
     limit (case when not (select newest from opts) and {{run}} then {{n}} else 0 end)
   )"""
 _NEWEST = f"""select * from (
@@ -76,7 +80,7 @@ _NEWEST = f"""select * from (
     from articles_fts cross join articles a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q)
       and articles_fts.rowid between {{lo}} and {{hi}} and {FILTERS} {{fold}}
-    order by a.published desc
+    order by {TIE_BREAK}
     limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
   )"""
 # Newest first by walking the publication date index and probing the full-text index for each
@@ -87,7 +91,7 @@ _NEWEST_PROBE = f"""select * from (
     where {FILTERS} {{extra}} {{fold}}
       and exists (select 1 from articles_fts
                   where articles_fts match fts_query(:q) and rowid = a.id)
-    order by a.published desc
+    order by {TIE_BREAK}
     limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
   )"""
 
@@ -193,10 +197,10 @@ pass2 as materialized (
 page as materialized (
   select hits.* from (select * from pass1 union all select * from pass2) hits
     join articles a on a.id = hits.id
-  order by hits.part, hits.rank, a.published desc
+  order by hits.part, hits.rank, {TIE_BREAK}
   limit (select lim from opts) offset (select skip from opts)
 ),
--- snippets of the newest-first hits, from one FTS cursor over their id range
+-- snippets of the page's hits, from one FTS cursor over their id range
 late_snippets as materialized (
   select rowid as id, {SNIPPET} as snippet from articles_fts
   where articles_fts match fts_query(:q)
@@ -216,7 +220,7 @@ def search_sql(*, cap: int | None = MAX_PAGE, fold_copies: bool = False) -> str:
 select a.id, a.title, a.source, a.site_name, a.published, a.url, {_HIT_SNIPPET} as snippet,
   page.rank{also_on}
 from page join articles a on a.id = page.id
-order by page.part, page.rank, a.published desc"""
+order by page.part, page.rank, {TIE_BREAK}"""
 
 
 def search_count_sql(*, fold_copies: bool = False) -> str:
@@ -248,7 +252,7 @@ def search_feed_sql(*, fold_copies: bool = False) -> str:
     return f"""{search_ctes(fold_copies=fold_copies)}
 select {ATOM_COLUMNS.format(content=f"coalesce({_HIT_SNIPPET}, '')")}
 from page join articles a on a.id = page.id
-order by page.part, page.rank, a.published desc"""
+order by page.part, page.rank, {TIE_BREAK}"""
 
 
 SEARCH_FEED_SQL = search_feed_sql()
