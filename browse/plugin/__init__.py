@@ -349,6 +349,8 @@ def render_cell(row, value, column, table, database, datasette):
         return rendered if isinstance(rendered, markupsafe.Markup) else None
     if table == "crawl_runs" and (column in COUNT_COLUMNS or column in RUN_JSON_COLUMNS):
         return run_cell_html(column, value)
+    if table == "articles" and column in ("authors", "tags", "categories"):
+        return ", ".join(json_list(value)) if isinstance(value, str) else None
     if table == "articles" and column == "title" and value and "id" in row.keys():  # noqa: SIM118 (a sqlite3.Row)
         url = datasette.urls.row(database, "articles", row["id"])
         return markupsafe.Markup('<a href="{}">{}</a>').format(url, value)
@@ -489,6 +491,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             "archive_page": "article" if table == "articles" else "article_version",
             "article_extra": _article_page(datasette, database, request, table),
         }
+    if view_name == "row" and table == "crawl_runs":
+        return {"archive_page": "crawl_run"}
     if template == "table.html" and table == "articles":
         return {
             "archive_page": "articles_table",
