@@ -8,6 +8,8 @@ import sqlite3
 
 from browse import make_datasette
 from browse.plugin import article_html
+from crawler.compression import compress_html
+from pipelines.archive.schema import open_archive
 from pipelines.article.core import extract_article
 from tests.conftest import FAST, run_cli
 from tests.test_browse import get
@@ -88,3 +90,22 @@ def test_a_crawl_stores_the_markdown_and_the_article_page_shows_its_subheadings(
     conn.close()
     html = get(make_datasette(db), f"/archive/articles/{article_id}").text
     assert "<h2>The ship comes first</h2>" in html and "<h2>Screens and steel</h2>" in html
+
+
+def test_reextract_fills_in_the_markdown_of_older_articles(tmp_path):
+    db_path = tmp_path / "archive.db"
+    db = open_archive(db_path)
+    url = "https://herald.example/2025/03/01/harbor-tunnel-vote"
+    text = extract_article(PAGE, url)["text"]
+    db["articles"].insert(
+        {"id": 1, "url": url, "source": "herald", "title": "Harbor tunnel vote", "text": text}
+    )
+    html = PAGE.encode()
+    db["article_html"].insert(
+        {"article_id": 1, "url": url, "status": 200, "size": len(html), "html": compress_html(html)}
+    )
+    db.close()
+    result = run_cli("reextract", "--db", str(db_path), "--sources", "")
+    assert result.returncode == 0, result.stderr
+    markdown = sqlite3.connect(db_path).execute("select markdown from articles").fetchone()[0]
+    assert "## What happens next" in markdown
