@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -200,3 +201,19 @@ def test_cli_search_prints_the_copies_of_a_story(copies_archive):
     assert result.returncode == 0, result.stderr
     block = next(b for b in result.stdout.split("\n\n") if "Story 1\n" in b + "\n")
     assert "also on Metro Wire, The Ledger" in block or "also on The Ledger, Metro Wire" in block
+
+
+def test_a_search_table_of_another_database_keeps_datasettes_json(tmp_path, archive):
+    from datasette.app import Datasette
+
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("create table search (id integer primary key, term text)")
+    conn.execute("insert into search values (1, 'harbour')")
+    conn.commit()
+    conn.close()
+    ds = Datasette([str(archive), str(other)])
+    data = get(ds, "/other/search.json?_shape=objects").json()
+    assert data["rows"] == [{"id": 1, "term": "harbour"}] and "total" not in data
+    data = get(ds, f"/{archive.stem}/search.json?q=harbour").json()
+    assert data["total"] == MATCHES
