@@ -60,8 +60,13 @@ ALSO_ON = """(select json_group_array(json_object('id', b.id, 'source', b.source
 SNIPPET = f"snippet(articles_fts, 1, char({ord(MARK_START)}), char({ord(MARK_END)}), '…', 24)"
 
 # One order for every page: best rank (or newest) first, then newest, then the highest id, so
-# that a page of n rows is the first n of a page of more rows (ties split no page).
+# that a page of n rows is the first n of a page of more rows. FTS5 sorts by rank itself (0.7
+# times the time of SQLite sorting by rank and date) but orders equal ranks as it likes, so a
+# ranked pass takes TIES rows more than it needs and the page is cut from those in this
+# order. Only a tie of more than TIES results with exactly the same score at the end of a page
+# (as many copies of one text would give) could show a result on two pages and skip another.
 TIE_BREAK = "a.published desc, a.id desc"
+TIES = 100
 
 # One pass over the matches with ids in [lo, hi] (and `extra`) that pass the filters: the best
 # by rank or the newest, at most `n`. Snippets come later, for the rows of the page only. `run`
@@ -72,8 +77,8 @@ _RANKED = f"""select * from (
     from articles_fts cross join articles a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
       and articles_fts.rowid between {{lo}} and {{hi}} {{extra}} and {FILTERS} {{fold}}
-    order by articles_fts.rank, {TIE_BREAK}
-    limit (case when not (select newest from opts) and {{run}} then {{n}} else 0 end)
+    order by articles_fts.rank
+    limit (case when not (select newest from opts) and {{run}} then {{n}} + {TIES} else 0 end)
   )"""
 _NEWEST = f"""select * from (
     select a.id, null as rank, null as snippet, {{part}} as part
@@ -200,16 +205,21 @@ page as materialized (
   order by hits.part, hits.rank, {TIE_BREAK}
   limit (select lim from opts) offset (select skip from opts)
 ),
--- snippets of the page's hits, from one FTS cursor over their id range
+-- snippets of a newest-first page, from one FTS cursor over their id range
 late_snippets as materialized (
   select rowid as id, {SNIPPET} as snippet from articles_fts
-  where articles_fts match fts_query(:q)
+  where (select newest from opts) and articles_fts match fts_query(:q)
     and rowid between (select min(id) from page) and (select max(id) from page)
     and +rowid in (select id from page where snippet is null)
 )"""
 
 
-_HIT_SNIPPET = "coalesce(page.snippet, (select snippet from late_snippets s where s.id = page.id))"
+# Snippets of the page's rows: newest-first pages from one FTS cursor over their id range
+# (late_snippets), best-first ones (spread over the whole window) one probe per row.
+_HIT_SNIPPET = f"""coalesce(page.snippet, case when (select newest from opts)
+    then (select snippet from late_snippets s where s.id = page.id)
+    else (select {SNIPPET} from articles_fts
+          where articles_fts match fts_query(:q) and rowid = page.id) end)"""
 
 
 def search_sql(*, cap: int | None = MAX_PAGE, fold_copies: bool = False) -> str:
@@ -223,12 +233,26 @@ from page join articles a on a.id = page.id
 order by page.part, page.rank, {TIE_BREAK}"""
 
 
+_NO_FILTERS = ":source = '' and :language = '' and :author = '' and :since = '' and :until = ''"
+
+
 def search_count_sql(*, fold_copies: bool = False) -> str:
-    """The number of results of a search (what `search_sql` pages through): `total`."""
-    fold = FOLD_COPIES if fold_copies else ""
-    return f"""select count(*) as total
-from articles_fts cross join articles a on a.id = articles_fts.rowid
-where articles_fts match fts_query(:q) and {FILTERS} {fold}"""
+    """The number of results of a search (what `search_sql` pages through): `total`. Without
+    filters it reads the full-text index only; copies of a story are counted once."""
+    folded = ""
+    if fold_copies:  # matches with a copy archived before them that is a match too
+        folded = f""" - (
+  select count(distinct a.id)
+  from articles_fts cross join similar_articles s on s.article_id = articles_fts.rowid
+    cross join articles a on a.id = s.article_id cross join articles b on b.id = s.similar_id
+  where articles_fts match fts_query(:q) and s.similar_id < s.article_id
+    and {FILTERS} and {_COPY_FILTERS}
+    and exists (select 1 from articles_fts f
+                where f.articles_fts match fts_query(:q) and f.rowid = b.id))"""
+    return f"""select (case when {_NO_FILTERS}
+  then (select count(*) from articles_fts where articles_fts match fts_query(:q))
+  else (select count(*) from articles_fts cross join articles a on a.id = articles_fts.rowid
+        where articles_fts match fts_query(:q) and {FILTERS}) end){folded} as total"""
 
 
 SEARCH_SQL = search_sql()

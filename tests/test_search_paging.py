@@ -18,7 +18,6 @@ from browse.search import count_matches, search
 from pipelines.archive.schema import open_archive
 from tests.conftest import run_cli
 from tests.test_browse import get
-from tests.test_search import broad_archive  # noqa: F401 (a fixture)
 
 MATCHES = 45  # articles saying "harbour": 30 from "herald", 15 from "metro"
 
@@ -137,14 +136,36 @@ def test_library_returns_up_to_limit_or_everything(archive):
     assert count_matches(archive, "harbour", source="metro") == 15
 
 
-def test_pages_across_the_ranking_window_neither_repeat_nor_skip(broad_archive):  # noqa: F811
-    every = [row["id"] for row in search(broad_archive, "common", limit=None)]
-    total = count_matches(broad_archive, "common")
+@pytest.fixture(scope="module")
+def wide_archive(tmp_path_factory) -> Path:
+    """More matches than RANK_WINDOW, with texts of many lengths (as real articles have): equal
+    scores come in small groups, never more than browse.queries.TIES of them."""
+    path = tmp_path_factory.mktemp("wide") / "archive.db"
+    db = open_archive(path)
+    rows = [
+        {
+            "id": i,
+            "url": f"https://example.com/{i}",
+            "source": "wire",
+            "title": f"Story {i}",
+            "authors": "[]",
+            "published": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "text": "common " * (1 + i % 7) + "filler " * (i % 211) + f"end {i}",
+        }
+        for i in range(1, RANK_WINDOW + 301)
+    ]
+    db["articles"].insert_all(rows, batch_size=1000)
+    db.close()
+    return path
+
+
+def test_pages_across_the_ranking_window_neither_repeat_nor_skip(wide_archive):
+    every = [row["id"] for row in search(wide_archive, "common", limit=None)]
+    total = count_matches(wide_archive, "common")
     assert len(every) == len(set(every)) == total > RANK_WINDOW
-    start = RANK_WINDOW - 10
-    page = search(broad_archive, "common", limit=20, offset=start)
-    assert [row["id"] for row in page] == every[start : start + 20]
-    assert [row["id"] for row in search(broad_archive, "common", limit=20)] == every[:20]
+    for start in (0, 20, 40, RANK_WINDOW - 10, RANK_WINDOW + 100):
+        page = search(wide_archive, "common", limit=20, offset=start)
+        assert [row["id"] for row in page] == every[start : start + 20], start
 
 
 @pytest.fixture(scope="module")
