@@ -510,8 +510,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 datasette, database, "search_form", lambda: _search_form(datasette, database)
             )
 
-        async def search_paging():
-            return await _search_paging(datasette, database, request)
+        async def search_paging(shown: int):
+            return await _search_paging(datasette, database, request, shown)
 
         return {
             "archive_page": "search",
@@ -538,18 +538,30 @@ def _page_bounds(args) -> tuple[int, int]:
     return min(max(number("limit", DEFAULT_PAGE), 1), MAX_PAGE), max(number("offset", 0), 0)
 
 
-async def _search_total(datasette, database: str, args) -> int:
+async def _search_total(datasette, database: str, args) -> int | None:
+    """The number of results of a search; None when counting them overran the SQL time limit
+    (a common word with a filter on a very large archive)."""
+    from datasette.database import QueryInterrupted
+
     params = {name: args.get(name) or "" for name in SEARCH_PARAMS}
     has_similar = "similar_articles" in _table_names(datasette, database)
-    result = await datasette.get_database(database).execute(
-        search_count_sql(fold_copies=has_similar), params
-    )
+    try:
+        result = await datasette.get_database(database).execute(
+            search_count_sql(fold_copies=has_similar), params
+        )
+    except QueryInterrupted:
+        return None
     return result.first()["total"]
 
 
-async def _search_paging(datasette, database: str, request) -> dict[str, Any]:
-    """The total number of results of the search page's query and the links to the pages
-    before and after this one (the same query string, another offset)."""
+def _has_next(total: int | None, limit: int, offset: int, shown: int) -> bool:
+    return offset + limit < total if total is not None else shown == limit
+
+
+async def _search_paging(datasette, database: str, request, shown: int) -> dict[str, Any]:
+    """The total number of results of the search page's query (None: too many to count in
+    time) and the links to the pages before and after this one, which shows `shown` results
+    (the same query string, another offset)."""
     if not (request.args.get("q") or "").strip():
         return {"total": 0}
     limit, offset = _page_bounds(request.args)
@@ -561,13 +573,14 @@ async def _search_paging(datasette, database: str, request) -> dict[str, Any]:
     def link(start: int) -> str:
         return path_with_replaced_args(request, {"offset": str(start) if start else None})
 
+    has_next = _has_next(total, limit, offset, shown)
     return {
         "total": total,
         "limit": limit,
         "first": offset + 1,
-        "last": min(offset + limit, total),
+        "last": offset + shown,
         "previous": link(max(offset - limit, 0)) if offset > 0 else None,
-        "next": link(offset + limit) if offset + limit < total else None,
+        "next": link(offset + limit) if has_next else None,
     }
 
 
@@ -602,7 +615,8 @@ async def search_json(datasette, request):
             message = f"Bad search query {params['q']!r}: {reason}"
         return Response.json({"ok": False, "error": message, "status": 400}, status=400)
     rows = [dict(row) for row in result.rows]
-    next_token = str(offset + limit) if offset + limit < total else None
+    has_next = _has_next(total, limit, offset, len(rows))
+    next_token = str(offset + limit) if has_next else None
     next_url = None
     if next_token:
         path = path_with_replaced_args(request, {"_next": next_token, "offset": None})
