@@ -32,6 +32,9 @@ def test_articles_grid_shows_a_subset_of_columns_and_offers_all(ds):
     assert "Columns shown: id, title, source, published, authors, word_count" in html
     link = re.search(r'<a class="all-columns" href="([^"]+)"', html).group(1)
     assert "_col=text" in link and "_col=markdown" in link
+    # authors as names, never as raw JSON (article 5 has none)
+    assert '<td class="col-authors type-str">Ben Becker, Carla Costa</td>' in html
+    assert '<td class="col-authors type-str">[]</td>' not in html
     # the titles link to the article pages
     assert '<a href="/archive/articles/1">Ceasefire talks resume in Cairo</a>' in html
     # with a column choice of one's own, every chosen column shows

@@ -350,7 +350,9 @@ def render_cell(row, value, column, table, database, datasette):
     if table == "crawl_runs" and (column in COUNT_COLUMNS or column in RUN_JSON_COLUMNS):
         return run_cell_html(column, value)
     if table == "articles" and column in ("authors", "tags", "categories"):
-        return ", ".join(json_list(value)) if isinstance(value, str) else None
+        # (a falsy value would make datasette show the raw JSON)
+        names = ", ".join(json_list(value)) if isinstance(value, str) else None
+        return names or (markupsafe.Markup("&nbsp;") if names is not None else None)
     if table == "articles" and column == "title" and value and "id" in row.keys():  # noqa: SIM118 (a sqlite3.Row)
         url = datasette.urls.row(database, "articles", row["id"])
         return markupsafe.Markup('<a href="{}">{}</a>').format(url, value)
