@@ -23,19 +23,25 @@ from urllib.parse import urlencode
 import markupsafe
 import yaml
 from datasette import hookimpl
-from datasette.utils import path_with_replaced_args, tilde_decode
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from browse.chart import articles_per_day_svg
+from browse.plugin import search_api
+from browse.plugin.cells import (
+    COUNT_COLUMNS,
+    DATE_COLUMNS,
+    RUN_JSON_COLUMNS,
+    article_html,
+    human_date,
+    json_objects,
+    run_cell_html,
+)
 from browse.queries import (
     ARTICLES_PER_DAY_SQL,
-    DEFAULT_PAGE,
     LATEST_SQL,
-    MAX_PAGE,
     RECENT_RUNS_SQL,
     SOURCES_SQL,
-    search_count_sql,
-    search_sql,
 )
 from browse.queries import canned_queries as archive_canned_queries
 from browse.search import describe_fts_error, fts_query, register_functions, snippet_html
@@ -216,21 +222,6 @@ def table_args(params: dict[str, str]) -> str:
     return urlencode(args)
 
 
-def article_html(markdown: str | None) -> markupsafe.Markup:
-    """An article's markdown body (headings, lists, block quotes, tables) as HTML. Archived
-    text is untrusted: raw HTML in it is escaped, never passed through, and links and images
-    stay text."""
-    return markupsafe.Markup(_markdown_renderer().render(markdown or ""))
-
-
-@functools.cache
-def _markdown_renderer():
-    from markdown_it import MarkdownIt
-
-    renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-    return renderer.disable(["link", "image", "autolink", "html_block", "html_inline"])
-
-
 def paragraphs(text: str | None) -> list[str]:
     """The paragraphs of an extracted text (one per line)."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -243,99 +234,6 @@ def json_list(value: str | None) -> list[str]:
     except ValueError:
         return []
     return [str(item) for item in items] if isinstance(items, list) else []
-
-
-def json_objects(value: str | None) -> list[dict]:
-    """A JSON list of objects (a search result's also_on) as dicts; [] when empty or malformed."""
-    try:
-        items = json.loads(value or "[]")
-    except (TypeError, ValueError):
-        return []
-    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
-
-
-def human_date(value: str | None, short: bool = False) -> markupsafe.Markup | str:
-    """An ISO 8601 date or time as `<time datetime="ISO">2 Mar 2025, 08:30 UTC</time>` (just
-    the day with `short`): people read the text, machines the attribute. Anything that is not
-    an ISO date is returned as it is (escaped by the template)."""
-    if not isinstance(value, str) or not value:
-        return value or ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    day = f"{moment.day} {moment:%b %Y}"
-    text = day
-    if not short and len(value) > 10:
-        offset = moment.utcoffset()
-        zone = " UTC" if offset is None or not offset else f" {moment:%z}"
-        text = f"{day}, {moment:%H:%M}{zone}"
-    return markupsafe.Markup('<time datetime="{}" title="{}">{}</time>').format(value, value, text)
-
-
-# The archive's columns holding an ISO date or time (UTC when they have no offset).
-DATE_COLUMNS = frozenset(
-    {"published", "modified", "first_seen", "last_seen", "last_changed", "started", "ended"}
-    | {"fetched_at", "applied_at"}
-)
-# crawl_runs columns holding counts by kind, JSON {kind: count}.
-COUNT_COLUMNS = frozenset({"dropped", "error_kinds", "out_of_scope", "warnings"})
-RUN_JSON_COLUMNS = frozenset({"per_source", "targets", "stats"})
-
-
-def _small_table(headers: list[str], rows: list[list[Any]], css: str) -> markupsafe.Markup:
-    head = "".join(str(markupsafe.Markup("<th>{}</th>").format(h)) for h in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            str(markupsafe.Markup('<td class="num">{:,}</td>').format(cell))
-            if isinstance(cell, int | float) and not isinstance(cell, bool)
-            else str(markupsafe.Markup("<td>{}</td>").format(cell if cell is not None else ""))
-            for cell in row
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return markupsafe.Markup(
-        f'<table class="small-table {css}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table>"
-    )
-
-
-def run_cell_html(column: str, value: str | None) -> markupsafe.Markup | None:
-    """A crawl run's JSON column as a small table: counts by kind ({kind: count}), counts by
-    source ({source: {pages, new...}}), targets ([{kind, url, source}]) or Scrapy's stats
-    (folded). None when the value is not JSON of that shape."""
-    try:
-        data = json.loads(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    if column in COUNT_COLUMNS and isinstance(data, dict):
-        if not data:
-            return markupsafe.Markup('<span class="meta">none</span>')
-        items = sorted(data.items(), key=lambda item: (-_number(item[1]), item[0]))
-        return _small_table(["kind", "count"], [list(item) for item in items], "counts")
-    if column == "per_source" and isinstance(data, dict) and data:
-        sources = [(name, c) for name, c in data.items() if isinstance(c, dict)]
-        keys = list(dict.fromkeys(key for _, counts in sources for key in counts))
-        rows = [[name, *(counts.get(key, 0) for key in keys)] for name, counts in sources]
-        return _small_table(["source", *keys], rows, "per-source")
-    if column == "targets" and isinstance(data, list) and data:
-        rows = [[t.get("source"), t.get("kind"), t.get("url")] for t in data if isinstance(t, dict)]
-        table = _small_table(["source", "kind", "url"], rows, "targets")
-        return _folded(f"{len(rows)} target{'s' if len(rows) != 1 else ''}", table)
-    if column == "stats" and isinstance(data, dict) and data:
-        table = _small_table(["stat", "value"], sorted(data.items()), "stats")
-        return _folded(f"{len(data)} Scrapy stats", table)
-    return None
-
-
-def _number(value: Any) -> float:
-    return value if isinstance(value, int | float) else 0
-
-
-def _folded(summary: str, table: markupsafe.Markup) -> markupsafe.Markup:
-    return markupsafe.Markup("<details><summary>{}</summary>{}</details>").format(summary, table)
 
 
 @hookimpl
@@ -513,7 +411,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             )
 
         async def search_paging(shown: int):
-            return await _search_paging(datasette, database, request, shown)
+            has_similar = "similar_articles" in _table_names(datasette, database)
+            return await search_api.search_paging(datasette, database, request, shown, has_similar)
 
         return {
             "archive_page": "search",
@@ -525,132 +424,22 @@ def extra_template_vars(template, database, table, view_name, request, datasette
     return {"archive_page": None}
 
 
-SEARCH_PARAMS = ("q", "source", "language", "author", "since", "until", "sort")
-
-
-def _page_bounds(args) -> tuple[int, int]:
-    """The page size and offset a search request asks for (as the search SQL reads them)."""
-
-    def number(name: str, default: int) -> int:
-        try:
-            return int(args.get(name) or default)
-        except ValueError:
-            return default
-
-    return min(max(number("limit", DEFAULT_PAGE), 1), MAX_PAGE), max(number("offset", 0), 0)
-
-
-async def _search_total(datasette, database: str, args) -> int | None:
-    """The number of results of a search; None when counting them overran the SQL time limit
-    (a common word with a filter on a very large archive)."""
-    from datasette.database import QueryInterrupted
-
-    params = {name: args.get(name) or "" for name in SEARCH_PARAMS}
-    has_similar = "similar_articles" in _table_names(datasette, database)
-    try:
-        result = await datasette.get_database(database).execute(
-            search_count_sql(fold_copies=has_similar), params
-        )
-    except QueryInterrupted:
-        return None
-    return result.first()["total"]
-
-
-def _has_next(total: int | None, limit: int, offset: int, shown: int) -> bool:
-    return offset + limit < total if total is not None else shown == limit
-
-
-async def _search_paging(datasette, database: str, request, shown: int) -> dict[str, Any]:
-    """The total number of results of the search page's query (None: too many to count in
-    time) and the links to the pages before and after this one, which shows `shown` results
-    (the same query string, another offset)."""
-    if not (request.args.get("q") or "").strip():
-        return {"total": 0}
-    limit, offset = _page_bounds(request.args)
-    try:
-        total = await _search_total(datasette, database, request.args)
-    except Exception:  # a bad query: the page shows the query's own error
-        return {"total": 0}
-
-    def link(start: int) -> str:
-        return path_with_replaced_args(request, {"offset": str(start) if start else None})
-
-    has_next = _has_next(total, limit, offset, shown)
-    return {
-        "total": total,
-        "limit": limit,
-        "first": offset + 1,
-        "last": offset + shown,
-        "previous": link(max(offset - limit, 0)) if offset > 0 else None,
-        "next": link(offset + limit) if has_next else None,
-    }
-
-
-async def search_json(datasette, request):
-    """The search's JSON API (/<database>/search.json) of an archive: datasette's JSON for the
-    canned query plus the total and datasette's paging keys (`next`, `next_url`; follow
-    ?_next=). Other databases get datasette's own page."""
+async def search_json_route(datasette, request):
+    """/<database>/search.json: an archive's search API (browse.plugin.search_api); other
+    databases get datasette's own page for their `search` table or query."""
     database = _request_database(datasette, request)
     if not is_archive(datasette, database):
         from datasette.views.table import TableView
 
         return await TableView.as_view(datasette)(request, None)
-    await datasette.ensure_permissions(
-        request.actor,
-        [("view-query", (database, "search")), ("view-database", database), "view-instance"],
-    )
-    args = request.args
-    limit, offset = _page_bounds(args)
-    if args.get("_next"):
-        offset = _page_bounds({"offset": args["_next"]})[1]
-    params = {name: args.get(name) or "" for name in SEARCH_PARAMS}
-    params.update(limit=str(limit), offset=str(offset))
     has_similar = "similar_articles" in _table_names(datasette, database)
-    db = datasette.get_database(database)
-    try:
-        result = await db.execute(search_sql(fold_copies=has_similar), params)
-        total = await _search_total(datasette, database, args) if params["q"].strip() else 0
-    except Exception as error:
-        message = str(getattr(error, "message", None) or error)
-        reason = describe_fts_error(message, fts_query(params["q"]))
-        if reason:
-            message = f"Bad search query {params['q']!r}: {reason}"
-        return Response.json({"ok": False, "error": message, "status": 400}, status=400)
-    rows = [dict(row) for row in result.rows]
-    has_next = _has_next(total, limit, offset, len(rows))
-    next_token = str(offset + limit) if has_next else None
-    next_url = None
-    if next_token:
-        path = path_with_replaced_args(request, {"_next": next_token, "offset": None})
-        next_url = datasette.absolute_url(request, path)
-    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
-    shape = args.get("_shape") or "objects"
-    if shape == "array":
-        return Response.json(rows, headers=headers)
-    if shape == "arrays":
-        rows = [list(row.values()) for row in rows]
-    elif shape != "objects":
-        message = f"_shape={shape}: use objects, arrays or array"
-        return Response.json({"ok": False, "error": message, "status": 400}, status=400)
-    body = {
-        "ok": True,
-        "database": database,
-        "query_name": "search",
-        "rows": rows,
-        "columns": list(result.columns),
-        "total": total,
-        "offset": offset,
-        "next": next_token,
-        "next_url": next_url,
-        "truncated": False,
-    }
-    return Response.json(body, headers=headers)
+    return await search_api.search_json(datasette, request, database, has_similar)
 
 
 @hookimpl
 def register_routes():
     # Before datasette's own routes: the search's JSON with its total and next page.
-    return [(r"/(?P<database>[^\/\.]+)/(?P<table>search)\.(?P<format>json)$", search_json)]
+    return [(r"/(?P<database>[^\/\.]+)/(?P<table>search)\.(?P<format>json)$", search_json_route)]
 
 
 def _request_database(datasette, request) -> str | None:
