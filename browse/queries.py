@@ -13,8 +13,8 @@ from __future__ import annotations
 # Ranking by bm25 costs about 1 µs per match, and a word found in every article of a
 # 100,000-article archive has 100,000 matches. So a query with more matches than RANK_WINDOW is
 # ranked among RANK_WINDOW of them: its newest (article ids follow crawl order), or with an
-# `until` date the earliest in the date range. Only if the filters leave fewer than `limit` of
-# those are all its matches ranked.
+# `until` date the earliest in the date range. The other matches come after those, ranked
+# too: a page past the window's matches (or one the filters leave short) ranks them.
 RANK_WINDOW = 5_000
 
 # snippet() wraps matched words in these private-use characters; browse.search and the HTML
@@ -26,6 +26,16 @@ RANK_FUNCTION = "bm25(5.0, 1.0)"
 
 # Result count: ?limit=, 20 by default, at most 100.
 LIMIT = "min(max(coalesce(cast(nullif(:limit, '') as integer), 20), 1), 100)"
+# A page of search results: ?limit= (at most MAX_PAGE on the web) from ?offset= on.
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+OFFSET = "max(coalesce(cast(nullif(:offset, '') as integer), 0), 0)"
+
+
+def _page_limit(cap: int | None) -> str:
+    count = f"coalesce(cast(nullif(:limit, '') as integer), {DEFAULT_PAGE})"
+    return f"min(max({count}, 1), {cap})" if cap else f"max({count}, 1)"
+
 
 # until is inclusive: "2025-03-02" takes in any time that day.
 FILTERS = """(:source = '' or a.source = :source)
@@ -34,37 +44,60 @@ FILTERS = """(:source = '' or a.source = :source)
     and (:since = '' or a.published >= :since)
     and (:until = '' or a.published <= :until || '~')"""
 
+# Copies of one story on several sources (similar_articles) are one result: a match is left
+# out when a copy archived before it (a lower id) is a match too; the result lists its copies.
+_COPY_FILTERS = FILTERS.replace("a.", "b.")
+FOLD_COPIES = f"""and not exists (
+      select 1 from similar_articles s cross join articles b on b.id = s.similar_id
+      where s.article_id = a.id and s.similar_id < a.id and {_COPY_FILTERS}
+        and exists (select 1 from articles_fts f
+                    where f.articles_fts match fts_query(:q) and f.rowid = b.id))"""
+ALSO_ON = """(select json_group_array(json_object('id', b.id, 'source', b.source,
+      'site_name', b.site_name, 'url', b.url))
+    from similar_articles s join articles b on b.id = s.similar_id
+    where s.article_id = a.id)"""
+
 SNIPPET = f"snippet(articles_fts, 1, char({ord(MARK_START)}), char({ord(MARK_END)}), '…', 24)"
 
-# One pass over the matches with ids in [lo, hi] that pass the filters: the best by rank (FTS5
-# sorts by rank itself, so snippet() runs only for the rows returned) or the newest (sorted by
-# SQLite, so their snippets come later). `run` tells whether the pass runs: LIMIT 0 skips it.
+# One order for every page: best rank (or newest) first, then newest, then the highest id, so
+# that a page of n rows is the first n of a page of more rows. FTS5 sorts by rank itself (0.7
+# times the time of SQLite sorting by rank and date) but orders equal ranks as it likes, so a
+# ranked pass takes TIES rows more than it needs and the page is cut from those in this
+# order. Only a tie of more than TIES results with exactly the same score at the end of a page
+# (as many copies of one text would give) could show a result on two pages and skip another.
+TIE_BREAK = "a.published desc, a.id desc"
+TIES = 100
+
+# One pass over the matches with ids in [lo, hi] (and `extra`) that pass the filters: the best
+# by rank or the newest, at most `n`. Snippets come later, for the rows of the page only. `run`
+# tells whether the pass runs: LIMIT 0 skips it. `part` orders the passes: the window's
+# matches come first.
 _RANKED = f"""select * from (
-    select a.id, articles_fts.rank as rank, {SNIPPET} as snippet
+    select a.id, articles_fts.rank as rank, null as snippet, {{part}} as part
     from articles_fts cross join articles a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
-      and articles_fts.rowid between {{lo}} and {{hi}} and {FILTERS}
+      and articles_fts.rowid between {{lo}} and {{hi}} {{extra}} and {FILTERS} {{fold}}
     order by articles_fts.rank
-    limit (case when not (select newest from opts) and {{run}} then (select n from opts) else 0 end)
+    limit (case when not (select newest from opts) and {{run}} then {{n}} + {TIES} else 0 end)
   )"""
 _NEWEST = f"""select * from (
-    select a.id, null as rank, null as snippet
+    select a.id, null as rank, null as snippet, {{part}} as part
     from articles_fts cross join articles a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q)
-      and articles_fts.rowid between {{lo}} and {{hi}} and {FILTERS}
-    order by a.published desc
-    limit (case when (select newest from opts) and {{run}} then (select n from opts) else 0 end)
+      and articles_fts.rowid between {{lo}} and {{hi}} and {FILTERS} {{fold}}
+    order by {TIE_BREAK}
+    limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
   )"""
 # Newest first by walking the publication date index and probing the full-text index for each
 # article: quick when the matches are many, which is when it runs.
 _NEWEST_PROBE = f"""select * from (
-    select a.id, null as rank, null as snippet
+    select a.id, null as rank, null as snippet, {{part}} as part
     from articles a
-    where {FILTERS}
+    where {FILTERS} {{extra}} {{fold}}
       and exists (select 1 from articles_fts
                   where articles_fts match fts_query(:q) and rowid = a.id)
-    order by a.published desc
-    limit (case when (select newest from opts) and {{run}} then (select n from opts) else 0 end)
+    order by {TIE_BREAK}
+    limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
   )"""
 
 _RANKED_WINDOW_CUT = (
@@ -73,12 +106,19 @@ _RANKED_WINDOW_CUT = (
 )
 _NEWEST_WINDOW_CUT = "(select lo from recent) > (select lo from bounds)"
 _TOO_FEW = "(select count(*) from pass1) < (select n from opts)"
+_REST = "((select n from opts) - (select count(*) from pass1))"
 _DATE_RANGE = "published >= :since and published <= :until || '~'"
 
-# Full-text search: the hits, best first (or newest first with sort=newest). Parameters: q,
-# source, language, author, since, until, sort, limit.
-SEARCH_CTES = f"""with opts as (
-  select {LIMIT} as n, :sort = 'newest' as newest
+
+def search_ctes(*, cap: int | None = MAX_PAGE, fold_copies: bool = False) -> str:
+    """The CTEs of a search: `page` holds one page of hits (id, rank, snippet, part), best first
+    (or newest first with sort=newest). Parameters: q, source, language, author, since, until,
+    sort, limit (at most `cap`), offset. With `fold_copies` (an archive with similar_articles),
+    copies of a story on several sources are one hit."""
+    fold = FOLD_COPIES if fold_copies else ""
+    return f"""with opts as (
+  select {_page_limit(cap)} as lim, {OFFSET} as skip, {_page_limit(cap)} + {OFFSET} as n,
+    :sort = 'newest' as newest
 ),
 -- the id range holding the articles published in [since, until]
 bounds as (
@@ -110,42 +150,112 @@ window as (
       (select hi from bounds)) end as hi
 ),
 pass1 as materialized (
-  {_RANKED.format(lo="(select lo from window)", hi="(select hi from window)", run="1")}
+  {
+        _RANKED.format(
+            lo="(select lo from window)",
+            hi="(select hi from window)",
+            extra="",
+            fold=fold,
+            run="1",
+            n="(select n from opts)",
+            part="0",
+        )
+    }
   union all
-  {_NEWEST.format(lo="(select lo from recent)", hi="(select hi from bounds)", run="1")}
+  {
+        _NEWEST.format(
+            lo="(select lo from recent)",
+            hi="(select hi from bounds)",
+            fold=fold,
+            run="1",
+            n="(select n from opts)",
+            part="0",
+        )
+    }
 ),
--- all the matches in the range, when the filters left too few in the window
+-- the matches outside the window, after those in it, when the window holds too few for the
+-- page: the order of the results stays the same from page to page
 pass2 as materialized (
   {
-    _RANKED.format(
-        lo="(select lo from bounds)",
-        hi="(select hi from bounds)",
-        run=f"{_RANKED_WINDOW_CUT} and {_TOO_FEW}",
-    )
-}
+        _RANKED.format(
+            lo="(select lo from bounds)",
+            hi="(select hi from bounds)",
+            extra="and articles_fts.rowid not between (select lo from window)"
+            " and (select hi from window)",
+            fold=fold,
+            run=f"{_RANKED_WINDOW_CUT} and {_TOO_FEW}",
+            n=_REST,
+            part="1",
+        )
+    }
   union all
-  {_NEWEST_PROBE.format(run=f"{_NEWEST_WINDOW_CUT} and {_TOO_FEW}")}
+  {
+        _NEWEST_PROBE.format(
+            extra="and a.id < (select lo from recent)",
+            fold=fold,
+            run=f"{_NEWEST_WINDOW_CUT} and {_TOO_FEW}",
+            n=_REST,
+            part="1",
+        )
+    }
 ),
-hits as (
-  select * from pass2
-  union all
-  select * from pass1 where not exists (select 1 from pass2)
+page as materialized (
+  select hits.* from (select * from pass1 union all select * from pass2) hits
+    join articles a on a.id = hits.id
+  order by hits.part, hits.rank, {TIE_BREAK}
+  limit (select lim from opts) offset (select skip from opts)
 ),
--- snippets of the newest-first hits, from one FTS cursor over their id range
+-- snippets of a newest-first page, from one FTS cursor over their id range
 late_snippets as materialized (
   select rowid as id, {SNIPPET} as snippet from articles_fts
-  where articles_fts match fts_query(:q)
-    and rowid between (select min(id) from hits) and (select max(id) from hits)
-    and +rowid in (select id from hits)
+  where (select newest from opts) and articles_fts match fts_query(:q)
+    and rowid between (select min(id) from page) and (select max(id) from page)
+    and +rowid in (select id from page where snippet is null)
 )"""
 
-_HIT_SNIPPET = "coalesce(hits.snippet, (select snippet from late_snippets s where s.id = hits.id))"
 
-SEARCH_SQL = f"""{SEARCH_CTES}
+# Snippets of the page's rows: newest-first pages from one FTS cursor over their id range
+# (late_snippets), best-first ones (spread over the whole window) one probe per row.
+_HIT_SNIPPET = f"""coalesce(page.snippet, case when (select newest from opts)
+    then (select snippet from late_snippets s where s.id = page.id)
+    else (select {SNIPPET} from articles_fts
+          where articles_fts match fts_query(:q) and rowid = page.id) end)"""
+
+
+def search_sql(*, cap: int | None = MAX_PAGE, fold_copies: bool = False) -> str:
+    """Full-text search: one page of hits with id, title, source, site_name, published, url,
+    snippet, rank and (with `fold_copies`) also_on, a JSON list of the story's copies."""
+    also_on = f",\n  {ALSO_ON} as also_on" if fold_copies else ""
+    return f"""{search_ctes(cap=cap, fold_copies=fold_copies)}
 select a.id, a.title, a.source, a.site_name, a.published, a.url, {_HIT_SNIPPET} as snippet,
-  hits.rank
-from hits join articles a on a.id = hits.id
-order by hits.rank, a.published desc"""
+  page.rank{also_on}
+from page join articles a on a.id = page.id
+order by page.part, page.rank, {TIE_BREAK}"""
+
+
+_NO_FILTERS = ":source = '' and :language = '' and :author = '' and :since = '' and :until = ''"
+
+
+def search_count_sql(*, fold_copies: bool = False) -> str:
+    """The number of results of a search (what `search_sql` pages through): `total`. Without
+    filters it reads the full-text index only; copies of a story are counted once."""
+    folded = ""
+    if fold_copies:  # matches with a copy archived before them that is a match too
+        folded = f""" - (
+  select count(distinct a.id)
+  from articles_fts cross join similar_articles s on s.article_id = articles_fts.rowid
+    cross join articles a on a.id = s.article_id cross join articles b on b.id = s.similar_id
+  where articles_fts match fts_query(:q) and s.similar_id < s.article_id
+    and {FILTERS} and {_COPY_FILTERS}
+    and exists (select 1 from articles_fts f
+                where f.articles_fts match fts_query(:q) and f.rowid = b.id))"""
+    return f"""select (case when {_NO_FILTERS}
+  then (select count(*) from articles_fts where articles_fts match fts_query(:q))
+  else (select count(*) from articles_fts cross join articles a on a.id = articles_fts.rowid
+        where articles_fts match fts_query(:q) and {FILTERS}) end){folded} as total"""
+
+
+SEARCH_SQL = search_sql()
 
 # Columns that make a query's rows an Atom feed (datasette-atom). Text is escaped here, so the
 # feed's HTML holds no markup from the archive; matched words of a snippet are in <b>.
@@ -160,10 +270,16 @@ ATOM_COLUMNS = f"""a.url as atom_id,
     || replace(replace({_ESCAPED.format(x="{content}")}, char({ord(MARK_START)}), '<b>'),
                char({ord(MARK_END)}), '</b>') || '</p>' as atom_content_html"""
 
-SEARCH_FEED_SQL = f"""{SEARCH_CTES}
+
+def search_feed_sql(*, fold_copies: bool = False) -> str:
+    """The first page of a search as Atom feed columns (datasette-atom)."""
+    return f"""{search_ctes(fold_copies=fold_copies)}
 select {ATOM_COLUMNS.format(content=f"coalesce({_HIT_SNIPPET}, '')")}
-from hits join articles a on a.id = hits.id
-order by hits.rank, a.published desc"""
+from page join articles a on a.id = page.id
+order by page.part, page.rank, {TIE_BREAK}"""
+
+
+SEARCH_FEED_SQL = search_feed_sql()
 
 LATEST_SQL = f"""select a.id, a.title, a.source, a.site_name, a.published, a.authors, a.language,
   a.url
@@ -246,18 +362,22 @@ def canned_queries(*, has_similar: bool = False) -> dict[str, dict]:
     """Datasette's canned queries for the archive (all read-only)."""
     queries = {
         "search": {
-            "sql": SEARCH_SQL,
+            "sql": search_sql(fold_copies=has_similar),
             "title": "Search articles",
             "description": (
                 'Full-text search: words, "exact phrases", prefix*, AND / OR / NOT. Best '
                 "matches first (bm25, title matches weigh more), or newest first with "
-                f"sort=newest. Matched words in the snippet are between U+E000 and U+E001. "
-                f"{_FILTER_HELP}"
+                "sort=newest. Matched words in the snippet are between U+E000 and U+E001; "
+                "also_on lists the copies of the story on other sources. Filters: source "
+                "(exact key), language, author (exact name), since / until (dates, until "
+                f"inclusive); limit: {DEFAULT_PAGE} results by default, {MAX_PAGE} at most, "
+                "from offset on. The JSON API (search.json) gives the total and pages with "
+                "next / next_url (?_next=)."
             ),
             "hide_sql": True,
         },
         "search_feed": {
-            "sql": SEARCH_FEED_SQL,
+            "sql": search_feed_sql(fold_copies=has_similar),
             "title": "Search results feed",
             "description": "The search as an Atom feed: add .atom to this page's address.",
             "hide_sql": True,

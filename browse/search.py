@@ -7,18 +7,22 @@ are quoted for FTS5 by `fts_query` instead of failing.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
 import markupsafe
 
-from browse.queries import MARK_END, MARK_START, SEARCH_SQL
+from browse.queries import MARK_END, MARK_START, search_count_sql, search_sql
 from crawler.urls import readonly_sqlite_uri
 
 __all__ = [
     "SearchQueryError",
+    "count_matches",
     "describe_fts_error",
     "fts_query",
     "register_functions",
@@ -152,11 +156,40 @@ def snippet_html(snippet: str | None) -> markupsafe.Markup:
     return markupsafe.Markup(escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
+def has_copies(conn: sqlite3.Connection) -> bool:
+    """Whether the archive links copies of a story (its similar_articles table)."""
+    sql = "select 1 from sqlite_master where type = 'table' and name = 'similar_articles'"
+    return conn.execute(sql).fetchone() is not None
+
+
+def _params(query: str, filters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    names = ("source", "since", "until", "language", "author")
+    return {"q": query, **{name: filters.get(name) or "" for name in names}, **extra}
+
+
+def _run(db: Any, query: str, sql_for, params: dict[str, Any]) -> list[dict]:
+    conn, opened = _connect(db)
+    register_functions(conn)
+    try:
+        cursor = conn.execute(sql_for(fold_copies=has_copies(conn)), params)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    except sqlite3.OperationalError as error:
+        reason = describe_fts_error(str(error), fts_query(query))
+        if reason is None:
+            raise
+        raise SearchQueryError(f"Bad search query {query!r}: {reason}; {_QUERY_HELP}.") from None
+    finally:
+        if opened:
+            conn.close()
+
+
 def search(
     db_path_or_db: str | Path | sqlite3.Connection | Any,
     query: str,
     *,
-    limit: int = 10,
+    limit: int | None = 10,
+    offset: int = 0,
     source: str | None = None,
     since: str | None = None,
     until: str | None = None,
@@ -168,36 +201,33 @@ def search(
 
     `db_path_or_db` is the archive's path (opened read-only), a sqlite3 connection or a
     sqlite_utils Database. Filters: `source` (exact source key), `language`, `author` (exact
-    name), `since`/`until` (ISO dates or times; until is inclusive of that day). `limit` is
-    capped at 100. Each result is a dict with id, title, source, site_name, published, url,
-    snippet (matched words between the `highlight` pair) and rank (bm25: lower is better).
+    name), `since`/`until` (ISO dates or times; until is inclusive of that day). Returns up to
+    `limit` results (None: all of them) after the first `offset`; `count_matches` says how
+    many there are. Each result is a dict with id, title, source, site_name, published, url,
+    snippet (matched words between the `highlight` pair), rank (bm25: lower is better) and,
+    when the archive links copies of a story, also_on: the copies on other sources (id,
+    source, site_name, url), which are not results of their own.
 
     Raises SearchQueryError when the query is not valid search syntax.
     """
-    conn, opened = _connect(db_path_or_db)
-    register_functions(conn)
-    params = {
-        "q": query,
-        "limit": limit,
-        "sort": "",
-        "source": source or "",
-        "since": since or "",
-        "until": until or "",
-        "language": language or "",
-        "author": author or "",
-    }
-    try:
-        cursor = conn.execute(SEARCH_SQL, params)
-        columns = [d[0] for d in cursor.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    except sqlite3.OperationalError as error:
-        reason = describe_fts_error(str(error), fts_query(query))
-        if reason is None:
-            raise
-        raise SearchQueryError(f"Bad search query {query!r}: {reason}; {_QUERY_HELP}.") from None
-    finally:
-        if opened:
-            conn.close()
+    filters = {"source": source, "since": since, "until": until}
+    filters.update(language=language, author=author)
+    everything = sys.maxsize // 4  # SQLite adds the offset to it
+    params = _params(
+        query, filters, limit=everything if limit is None else limit, offset=offset, sort=""
+    )
+    rows = _run(db_path_or_db, query, functools.partial(search_sql, cap=None), params)
     for row in rows:
         row["snippet"] = snippet_text(row["snippet"], *highlight)
+        if "also_on" in row:
+            row["also_on"] = json.loads(row["also_on"] or "[]")
     return rows
+
+
+def count_matches(
+    db_path_or_db: str | Path | sqlite3.Connection | Any, query: str, **filters: Any
+) -> int:
+    """How many results `search` has for `query` with the same filters (copies of a story
+    counted once). Raises SearchQueryError when the query is not valid search syntax."""
+    rows = _run(db_path_or_db, query, search_count_sql, _params(query, filters))
+    return rows[0]["total"]

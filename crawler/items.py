@@ -20,7 +20,8 @@ METADATA_FIELDS = (
     "image",
 )
 # Everything extraction returns for a page, in this order.
-EXTRACTED_FIELDS = (*METADATA_FIELDS, "canonical_url", "page_type", "text")
+# `markdown` is the text with its headings, lists and quotes (None from an extractor without it).
+EXTRACTED_FIELDS = (*METADATA_FIELDS, "canonical_url", "page_type", "text", "markdown")
 
 
 @dataclass
@@ -48,6 +49,7 @@ class ArticleItem:
     url: str  # canonical URL (set by the dedup pipeline)
     source: str
     text: str = field(repr=False)
+    markdown: str | None = field(default=None, repr=False)
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     published: str | None = None

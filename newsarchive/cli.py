@@ -196,14 +196,23 @@ def demo(db_path, no_serve, site_port, port) -> None:
 @cli.command()
 @click.argument("target", metavar="PATH_OR_URL")
 @click.option("--url", help="The page's original URL (helps resolve links and metadata).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON with all metadata.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="The plain text, the body as markdown (headings, lists, quotes), or JSON with all "
+    "metadata.",
+)
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @one_line_errors
-def extract(target, url, as_json) -> None:
+def extract(target, url, output_format, as_json) -> None:
     """Print the clean text the archive would store for a saved page, a directory of .html
     files, or a live URL."""
     from newsarchive.page_text import extracted_pages
 
-    for output in extracted_pages(target, url, as_json):
+    for output in extracted_pages(target, url, "json" if as_json else output_format):
         click.echo(output)
 
 
@@ -300,30 +309,36 @@ def serve(db_path, host, port) -> None:
 @cli.command()
 @click.argument("query")
 @db_option
-@click.option("-n", "--limit", default=10, show_default=True, help="How many matches.")
+@click.option(
+    "-n", "--limit", default=10, show_default=True, type=click.IntRange(min=1),
+    help="How many matches, best first.",
+)  # fmt: skip
+@click.option("--all", "everything", is_flag=True, help="Every match (no -n limit).")
 @click.option("--source", help="Only articles of this source.")
 @click.option("--since", help="Only articles published on or after this date (ISO).")
 @click.option("--until", help="Only articles published on or before this date (ISO).")
 @click.option("--language", help="Only articles in this language (e.g. en).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, one list of matches.")
 @one_line_errors
-def search(query, db_path, limit, source, since, until, language, as_json) -> None:
+def search(query, db_path, limit, everything, source, since, until, language, as_json) -> None:
     """Full-text search of the archive: best matches with title, site, date, URL and a
     snippet. QUERY uses FTS5 syntax: words, "exact phrases", prefix*, AND/OR/NOT."""
     from newsarchive.lookup import search_report
 
-    output = search_report(
+    output, note = search_report(
         db_path,
         query,
         as_json=as_json,
         bold=sys.stdout.isatty(),
-        limit=limit,
+        limit=None if everything else limit,
         source=source,
         since=since,
         until=until,
         language=language,
     )
     click.echo(output, nl=False)
+    if note:
+        click.echo(note, err=True)
 
 
 @cli.command()

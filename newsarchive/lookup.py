@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
-from browse.search import SearchQueryError, search
+from browse.search import SearchQueryError, count_matches, search
 from newsarchive.errors import CommandError
 from newsarchive.report import archive_stats, format_stats
 from pipelines.archive.schema import ArchiveError, open_archive
@@ -24,31 +24,44 @@ def open_for_reading(db_path: str) -> sqlite_utils.Database:
 
 
 def search_report(
-    db_path: str, query: str, *, as_json: bool = False, bold: bool = False, **filters: Any
-) -> str:
-    """The best matches of `query` as text for a terminal (matches in bold with `bold`) or as
-    JSON, ending in a newline; `filters` are `browse.search.search`'s (limit, source, since,
-    until, language)."""
+    db_path: str,
+    query: str,
+    *,
+    limit: int | None = 10,
+    as_json: bool = False,
+    bold: bool = False,
+    **filters: Any,
+) -> tuple[str, str | None]:
+    """The best `limit` matches of `query` (None: all) as text for a terminal (matches in bold
+    with `bold`) or as JSON, ending in a newline, and a note saying how many matches there are
+    when that is more than were printed (None otherwise). `filters` are
+    `browse.search.search`'s (source, since, until, language, author)."""
     db = open_for_reading(db_path)
     highlight = ("**", "**") if as_json else BOLD if bold else ("", "")
     try:
-        matches = search(db, query, highlight=highlight, **filters)
+        matches = search(db, query, limit=limit, highlight=highlight, **filters)
+        total = count_matches(db, query, **filters) if len(matches) == limit else len(matches)
     except SearchQueryError as error:
         raise CommandError(str(error)) from error
     finally:
         db.close()
+    note = None
+    if total > len(matches):
+        note = f"{len(matches)} of {total:,} matches shown: -n {total} or --all shows all of them."
     if as_json:
-        return json.dumps(matches, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(matches, indent=2, ensure_ascii=False) + "\n", note
     if not matches:
-        return "No matches.\n"
-    return "".join(_match_text(match) for match in matches)
+        return "No matches.\n", note
+    return "".join(_match_text(match) for match in matches), note
 
 
 def _match_text(match: dict[str, Any]) -> str:
     day = (match["published"] or "")[:10] or "no date"
     snippet = " ".join((match["snippet"] or "").split())
     site = match["site_name"] or match["source"]
-    return f"{match['title']}\n  {site} | {day} | {match['url']}\n  {snippet}\n\n"
+    copies = ", ".join(c["site_name"] or c["source"] for c in match.get("also_on") or [])
+    also_on = f"  also on {copies}\n" if copies else ""
+    return f"{match['title']}\n  {site} | {day} | {match['url']}\n  {snippet}\n{also_on}\n"
 
 
 def stats_report(db_path: str, *, runs: int, silent_after: int, as_json: bool = False) -> str:

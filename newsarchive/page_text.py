@@ -16,16 +16,25 @@ from pipelines.article.core import extract_article
 FETCH_TIMEOUT = 30
 
 
-def extracted_pages(target: str, url: str | None = None, as_json: bool = False) -> Iterator[str]:
-    """The extracted text (or JSON with all metadata) of each page of `target`, a file, a
-    folder of .html/.htm files or an http(s) URL; `url` is the page's original address.
+FORMATS = ("text", "markdown", "json")
+
+
+def extracted_pages(
+    target: str, url: str | None = None, output_format: str = "text"
+) -> Iterator[str]:
+    """What the archive would store for each page of `target`, a file, a folder of .html/.htm
+    files or an http(s) URL, in `output_format`: the plain text, the markdown body (headings,
+    lists, quotes) or JSON with all metadata. `url` is the page's original address.
     CommandError for a target that cannot be read or a single page with no article text."""
+    if output_format not in FORMATS:
+        raise CommandError(f"unknown format {output_format!r}: use {', '.join(FORMATS)}")
+    as_json = output_format == "json"
     if target.startswith(("http://", "https://")):
         try:
             html = fetch(check_url(target))
         except (OSError, ValueError) as error:
             raise CommandError(f"cannot fetch {target}: {error}") from error
-        yield _one(target, html, url or target, as_json)
+        yield _one(target, html, url or target, output_format)
         return
     path = Path(target)
     try:
@@ -34,12 +43,12 @@ def extracted_pages(target: str, url: str | None = None, as_json: bool = False) 
             if not files:
                 raise CommandError(f"{target}: no .html or .htm files in this directory")
             for file in files:
-                text = _render(file.read_bytes(), url, as_json, path=str(file))
+                text = _render(file.read_bytes(), url, output_format, path=str(file))
                 yield text if as_json else f"==> {file} <==\n{text}\n"
             return
         if not path.is_file():
             raise CommandError(f"{target}: no such file, directory or URL")
-        yield _one(target, path.read_bytes(), url, as_json)
+        yield _one(target, path.read_bytes(), url, output_format)
     except OSError as error:
         raise CommandError(f"cannot read {error.filename or target}: {error.strerror}") from error
 
@@ -51,17 +60,17 @@ def fetch(url: str) -> bytes:
         return response.read()
 
 
-def _one(target: str, html: bytes, url: str | None, as_json: bool) -> str:
-    output = _render(html, url, as_json)
-    if not as_json and not output:
+def _one(target: str, html: bytes, url: str | None, output_format: str) -> str:
+    output = _render(html, url, output_format)
+    if output_format != "json" and not output:
         raise CommandError(f"{target}: no article text found")
     return output
 
 
-def _render(html: bytes, url: str | None, as_json: bool, path: str | None = None) -> str:
+def _render(html: bytes, url: str | None, output_format: str, path: str | None = None) -> str:
     article = extract_article(html, url)
-    if not as_json:
-        return article["text"] if article else ""
+    if output_format != "json":
+        return (article.get(output_format) or "") if article else ""
     record = {"path": path, "url": url, **(article or {"text": None})}
     if not path:
         del record["path"]

@@ -59,6 +59,7 @@ def reextract_row(row: Mapping, drop_selectors: Sequence[str] = ()) -> dict | No
     columns = metadata_columns(item)
     columns.update(
         text=item.text,
+        markdown=item.markdown,
         word_count=item.word_count,
         content_hash=content_hash(item.text),
         simhash=simhash(item.text),

@@ -42,7 +42,7 @@ def is_html(content_type: str, body: bytes) -> bool:
 
 def article_from_page(page: PageItem, extracted: dict) -> ArticleItem:
     """The article item for a page and what extraction found in it."""
-    found = {name: extracted[name] for name in FIELDS}
+    found = {name: extracted.get(name) for name in FIELDS}
     return ArticleItem(
         url=page.url,
         source=page.source,

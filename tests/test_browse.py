@@ -35,6 +35,17 @@ ARTICLES = [
                 "Mediators hope for a deal within days.",
             ]
         ),
+        # the body with its structure (pipelines.article.markdown)
+        "markdown": "\n\n".join(
+            [
+                "Ceasefire talks resumed in Cairo on Saturday, officials said.",
+                "## What is on the table",
+                "The talks on a ceasefire are the first since January.",
+                "- a halt to the shelling\n- the release of prisoners",
+                "## What comes next",
+                "Mediators hope for a deal within days.",
+            ]
+        ),
         "version": 2,
     },
     {
@@ -118,6 +129,25 @@ def make_archive(path: Path, articles: list[dict] = ARTICLES) -> Path:
                 "articles_updated": 1,
                 "errors": 2,
                 "error_kinds": json.dumps({"timeout": 2}),
+                "pages_dropped": 4,
+                "dropped": json.dumps({"too_short": 3, "not_html": 1}),
+                "per_source": json.dumps(
+                    {
+                        "herald": {"pages": 2, "new": 1, "updated": 1, "dropped": 3, "errors": 2},
+                        "metro": {"pages": 1, "new": 0, "updated": 0, "dropped": 1, "errors": 0},
+                    }
+                ),
+                "targets": json.dumps(
+                    [
+                        {
+                            "kind": "feed",
+                            "url": "https://herald.example/feed.xml",
+                            "source": "herald",
+                        },
+                        {"kind": "start_url", "url": "https://metro.example/", "source": "metro"},
+                    ]
+                ),
+                "stats": json.dumps({"downloader/request_count": 5, "finish_reason": "shutdown"}),
             },
         ]
     )
@@ -210,6 +240,7 @@ def test_search_ranks_title_matches_first_and_returns_the_contract_columns(ds):
         "url",
         "snippet",
         "rank",
+        "also_on",
     }
     assert rows[0]["rank"] < rows[1]["rank"]  # bm25: lower is better
 

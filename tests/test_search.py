@@ -14,7 +14,7 @@ from browse.search import SearchQueryError, fts_query, search, snippet_html
 from pipelines.archive.schema import open_archive
 from tests.test_browse import make_archive
 
-COLUMNS = {"id", "title", "source", "site_name", "published", "url", "snippet", "rank"}
+COLUMNS = {"id", "title", "source", "site_name", "published", "url", "snippet", "rank", "also_on"}
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,16 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from browse.chart import articles_per_day_svg
+from browse.plugin import search_api
+from browse.plugin.cells import (
+    COUNT_COLUMNS,
+    DATE_COLUMNS,
+    RUN_JSON_COLUMNS,
+    article_html,
+    human_date,
+    json_objects,
+    run_cell_html,
+)
 from browse.queries import (
     ARTICLES_PER_DAY_SQL,
     LATEST_SQL,
@@ -160,6 +170,10 @@ def prepare_connection(conn, database, datasette):
         register_functions(conn)
 
 
+# The articles table's grid shows these columns unless ?_col= or ?_nocol= choose others (the
+# JSON API always has every column); browse.css hides the rest.
+ARTICLE_COLUMNS = ("id", "title", "source", "published", "authors", "word_count")
+
 NO_FILTERS = {"source": "", "language": "", "author": "", "since": "", "until": ""}
 
 
@@ -167,6 +181,9 @@ NO_FILTERS = {"source": "", "language": "", "author": "", "since": "", "until": 
 def prepare_jinja2_environment(env):
     env.filters["paragraphs"] = paragraphs
     env.filters["json_list"] = json_list
+    env.filters["json_objects"] = json_objects
+    env.filters["human_date"] = human_date
+    env.filters["article_html"] = article_html
     env.filters["snippet_html"] = snippet_html
     env.filters["fts_error"] = search_error
     env.filters["safe_url"] = safe_url
@@ -220,11 +237,23 @@ def json_list(value: str | None) -> list[str]:
 
 
 @hookimpl
-def render_cell(value, column, table, database, datasette):
+def render_cell(row, value, column, table, database, datasette):
     if not is_archive(datasette, database):
         return None
     if column == "snippet" and isinstance(value, str):
         return snippet_html(value)
+    if column in DATE_COLUMNS and isinstance(value, str) and value:
+        rendered = human_date(value)
+        return rendered if isinstance(rendered, markupsafe.Markup) else None
+    if table == "crawl_runs" and (column in COUNT_COLUMNS or column in RUN_JSON_COLUMNS):
+        return run_cell_html(column, value)
+    if table == "articles" and column in ("authors", "tags", "categories"):
+        # (a falsy value would make datasette show the raw JSON)
+        names = ", ".join(json_list(value)) if isinstance(value, str) else None
+        return names or (markupsafe.Markup("&nbsp;") if names is not None else None)
+    if table == "articles" and column == "title" and value and "id" in row.keys():  # noqa: SIM118 (a sqlite3.Row)
+        url = datasette.urls.row(database, "articles", row["id"])
+        return markupsafe.Markup('<a href="{}">{}</a>').format(url, value)
     if table == "article_html" and column == "html" and isinstance(value, bytes):
         # The archived page is never served or rendered, not even as a download link.
         return markupsafe.Markup("<em>{:,} bytes of compressed HTML (not shown)</em>").format(
@@ -362,11 +391,17 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             "archive_page": "article" if table == "articles" else "article_version",
             "article_extra": _article_page(datasette, database, request, table),
         }
+    if view_name == "row" and table == "crawl_runs":
+        return {"archive_page": "crawl_run"}
     if template == "table.html" and table == "articles":
         return {
             "archive_page": "articles_table",
             "feed_url": table_feed_url(datasette, database, request.args),
+            "default_columns": ARTICLE_COLUMNS,
+            "all_columns": not {"_col", "_nocol"} & set(request.args),
         }
+    if template == "table.html":
+        return {"archive_page": "archive_table"}
     query = request.url_vars.get("table") if request else None
     if template == "query.html" and query == "search":
 
@@ -375,10 +410,36 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 datasette, database, "search_form", lambda: _search_form(datasette, database)
             )
 
-        return {"archive_page": "search", "search_form": search_form}
+        async def search_paging(shown: int):
+            has_similar = "similar_articles" in _table_names(datasette, database)
+            return await search_api.search_paging(datasette, database, request, shown, has_similar)
+
+        return {
+            "archive_page": "search",
+            "search_form": search_form,
+            "search_paging": search_paging,
+        }
     if template == "query.html" and query == "articles_per_day":
         return {"archive_page": "articles_per_day"}
     return {"archive_page": None}
+
+
+async def search_json_route(datasette, request):
+    """/<database>/search.json: an archive's search API (browse.plugin.search_api); other
+    databases get datasette's own page for their `search` table or query."""
+    database = _request_database(datasette, request)
+    if not is_archive(datasette, database):
+        from datasette.views.table import TableView
+
+        return await TableView.as_view(datasette)(request, None)
+    has_similar = "similar_articles" in _table_names(datasette, database)
+    return await search_api.search_json(datasette, request, database, has_similar)
+
+
+@hookimpl
+def register_routes():
+    # Before datasette's own routes: the search's JSON with its total and next page.
+    return [(r"/(?P<database>[^\/\.]+)/(?P<table>search)\.(?P<format>json)$", search_json_route)]
 
 
 def _request_database(datasette, request) -> str | None:

@@ -60,6 +60,7 @@ def store_article(
     record = {
         **metadata_columns(item),
         "text": item.text,
+        "markdown": item.markdown,
         "word_count": item.word_count,
         "content_hash": item.content_hash,
         "simhash": item.simhash,

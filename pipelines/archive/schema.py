@@ -247,3 +247,10 @@ def m005_out_of_scope_and_warnings(db: sqlite_utils.Database) -> None:
     # pages it archived despite a defect ({kind: count}: charset_mismatch, invalid_utf8...).
     db["crawl_runs"].add_column("out_of_scope", str)
     db["crawl_runs"].add_column("warnings", str)
+
+
+@migrations()
+def m006_article_markdown(db: sqlite_utils.Database) -> None:
+    # The body with its headings, lists and block quotes, as markdown (the article page shows
+    # it); `text` stays the plain text that the full-text index reads.
+    db["articles"].add_column("markdown", str)

@@ -24,6 +24,7 @@ from pipelines.article import boilerplate
 from pipelines.article import metadata as meta
 from pipelines.article.authors import find_authors
 from pipelines.article.dates import find_modified, find_published
+from pipelines.article.markdown import body_markdown
 
 LOGGER = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def _extract(
         "canonical_url": meta.pick_canonical(page, url),
         "page_type": meta.pick_page_type(page),
     }
-    text = extract_text(
+    text, markdown = extract_body(
         tree,
         titles=meta.title_variants(page),
         descriptions=meta.description_variants(page),
@@ -139,6 +140,7 @@ def _extract(
     if result["language"] is None:
         result["language"] = guess_language(text)
     result["text"] = text
+    result["markdown"] = markdown
     return result
 
 
@@ -148,7 +150,19 @@ def extract_text(
     descriptions: Iterable[str] = (),
     urls: Iterable[str | None] = (),
 ) -> str:
-    """Article body of a parsed page as paragraphs separated by newlines ('' if none).
+    """Article body of a parsed page as paragraphs separated by newlines ('' if none); see
+    `extract_body`."""
+    return extract_body(tree, titles, descriptions, urls)[0]
+
+
+def extract_body(
+    tree: HtmlElement,
+    titles: Iterable[str] = (),
+    descriptions: Iterable[str] = (),
+    urls: Iterable[str | None] = (),
+) -> tuple[str, str]:
+    """Article body of a parsed page as paragraphs separated by newlines, and the same body as
+    markdown with its headings, lists and quotes (('', '') if none).
 
     `titles`, `descriptions` and `urls` are the page's own headline, summary and address, which
     the body repeats in its first lines on many sites. Prunes `tree` in place: call it after
@@ -158,13 +172,14 @@ def extract_text(
     boilerplate.prune_link_blocks(tree)
     doc = trafilatura.bare_extraction(tree, with_metadata=False, **TRAFILATURA_OPTIONS)
     if doc is None or not doc.text:
-        return ""
+        return "", ""
     lines = [stripped for line in doc.text.splitlines() if (stripped := line.strip())]
     lines = boilerplate.drop_own_url(lines, urls)
     body = boilerplate.drop_headline(lines, titles)
     if len(body) < len(lines):  # a standfirst only sits between the headline and the body
         body = boilerplate.drop_standfirst(body, descriptions)
-    return "\n".join(boilerplate.drop_boilerplate_lines(body))
+    kept = boilerplate.drop_boilerplate_lines(body)
+    return "\n".join(kept), body_markdown(doc.body, kept)
 
 
 def guess_language(text: str) -> str | None:

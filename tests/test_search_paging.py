@@ -1,0 +1,240 @@
+"""Complete answers: the search page, its JSON API, the library and `newsarchive search` give the
+total and page through every match; copies of one story on several sources are one result."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from html import unescape
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from browse import make_datasette
+from browse.queries import RANK_WINDOW
+from browse.search import count_matches, search
+from pipelines.archive.schema import open_archive
+from tests.conftest import run_cli
+from tests.test_browse import get
+
+MATCHES = 45  # articles saying "harbour": 30 from "herald", 15 from "metro"
+
+
+def _archive(path: Path) -> Path:
+    db = open_archive(path)
+    rows = []
+    for i in range(1, MATCHES + 6):
+        source = "herald" if i % 3 else "metro"
+        word = "harbour" if i <= MATCHES else "inland"
+        rows.append(
+            {
+                "id": i,
+                "url": f"https://{source}.example/{i}",
+                "source": source,
+                "site_name": source.title(),
+                "title": f"Story {i}",
+                "authors": "[]",
+                "published": f"2025-03-{1 + i % 28:02d}T10:00:00Z",
+                "language": "en",
+                "text": f"The {word} story number {i}, " + "more words " * (i % 7),
+            }
+        )
+    db["articles"].insert_all(rows)
+    db.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    return _archive(tmp_path_factory.mktemp("paging") / "archive.db")
+
+
+@pytest.fixture(scope="module")
+def ds(archive):
+    return make_datasette(archive)
+
+
+def _page(ds, **params) -> str:
+    response = get(ds, "/archive/search?" + urlencode(params))
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def _result_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<h3><a href="/archive/articles/(\d+)">', html)]
+
+
+def _link(html: str, rel: str) -> str | None:
+    match = re.search(rf'<a rel="{rel}" href="([^"]+)"', html)
+    return unescape(match.group(1)) if match else None
+
+
+def test_search_page_shows_the_total_and_pages_through_every_match(ds):
+    html = _page(ds, q="harbour")
+    assert f"{MATCHES} results, 1–20 shown" in html
+    assert _link(html, "prev") is None
+    seen = _result_ids(html)
+    pages = 1
+    while next_url := _link(html, "next"):
+        assert "q=harbour" in next_url
+        html = get(ds, next_url).text
+        seen += _result_ids(html)
+        pages += 1
+    assert pages == 3 and "41–45 shown" in html
+    assert sorted(seen) == list(range(1, MATCHES + 1))  # each match once
+    previous = _link(html, "prev")
+    assert "offset=20" in previous and _result_ids(get(ds, previous).text) == seen[20:40]
+
+
+def test_paging_keeps_the_filters(ds):
+    html = _page(ds, q="harbour", source="herald", sort="newest", limit="10")
+    assert "30 results, 1–10 shown" in html
+    next_url = _link(html, "next")
+    query = urlsplit(next_url).query
+    assert {"source=herald", "sort=newest", "limit=10", "offset=10"} <= set(query.split("&"))
+    assert "11–20 shown" in get(ds, next_url).text
+
+
+def test_a_page_past_the_end_says_so(ds):
+    html = _page(ds, q="harbour", offset="100")
+    assert f"{MATCHES} results; none on this page" in html
+    assert _link(html, "prev")
+
+
+def test_json_api_gives_the_total_and_pages_with_next(ds):
+    data = get(ds, "/archive/search.json?q=harbour&limit=20").json()
+    assert data["ok"] is True and data["total"] == MATCHES
+    assert data["next"] == "20" and len(data["rows"]) == 20
+    ids = [row["id"] for row in data["rows"]]
+    while data["next_url"]:
+        assert data["next_url"].startswith("http://localhost/archive/search.json?")
+        assert "_next=" in data["next_url"]
+        path = data["next_url"].removeprefix("http://localhost")
+        data = get(ds, path).json()
+        ids += [row["id"] for row in data["rows"]]
+    assert data["next"] is None and sorted(ids) == list(range(1, MATCHES + 1))
+    array = get(ds, "/archive/search.json?_shape=array&q=harbour&limit=40")
+    assert len(array.json()) == 40
+    assert array.headers["link"].endswith('_next=40>; rel="next"')
+    assert "link" not in get(ds, "/archive/search.json?_shape=array&q=inland").headers
+
+
+def test_json_api_errors_are_one_line_json(ds):
+    response = get(ds, "/archive/search.json?" + urlencode({"q": '"open'}))
+    assert response.status_code == 400
+    data = response.json()
+    assert data["ok"] is False and "double quote" in data["error"]
+
+
+def test_library_returns_up_to_limit_or_everything(archive):
+    assert len(search(archive, "harbour", limit=30)) == 30
+    assert len(search(archive, "harbour", limit=None)) == MATCHES
+    assert len(search(archive, "harbour", limit=500)) == MATCHES  # no cap of 100
+    assert count_matches(archive, "harbour") == MATCHES
+    assert count_matches(archive, "harbour", source="metro") == 15
+
+
+@pytest.fixture(scope="module")
+def wide_archive(tmp_path_factory) -> Path:
+    """More matches than RANK_WINDOW, with texts of many lengths (as real articles have): equal
+    scores come in small groups, never more than browse.queries.TIES of them."""
+    path = tmp_path_factory.mktemp("wide") / "archive.db"
+    db = open_archive(path)
+    rows = [
+        {
+            "id": i,
+            "url": f"https://example.com/{i}",
+            "source": "wire",
+            "title": f"Story {i}",
+            "authors": "[]",
+            "published": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "text": "common " * (1 + i % 7) + "filler " * (i % 211) + f"end {i}",
+        }
+        for i in range(1, RANK_WINDOW + 301)
+    ]
+    db["articles"].insert_all(rows, batch_size=1000)
+    db.close()
+    return path
+
+
+def test_pages_across_the_ranking_window_neither_repeat_nor_skip(wide_archive):
+    every = [row["id"] for row in search(wide_archive, "common", limit=None)]
+    total = count_matches(wide_archive, "common")
+    assert len(every) == len(set(every)) == total > RANK_WINDOW
+    for start in (0, 20, 40, RANK_WINDOW - 10, RANK_WINDOW + 100):
+        page = search(wide_archive, "common", limit=20, offset=start)
+        assert [row["id"] for row in page] == every[start : start + 20], start
+
+
+@pytest.fixture(scope="module")
+def copies_archive(tmp_path_factory) -> Path:
+    """Article 1 (herald) and its copies 2 (metro) and 3 (ledger): one wire story."""
+    path = _archive(tmp_path_factory.mktemp("copies") / "archive.db")
+    db = open_archive(path)
+    db["articles"].update(2, {"source": "metro", "site_name": "Metro Wire"})
+    db["articles"].update(3, {"source": "ledger", "site_name": "The Ledger"})
+    pairs = [(1, 2), (1, 3), (2, 3)]
+    db["similar_articles"].insert_all(
+        [
+            {"article_id": a, "similar_id": b, "distance": 2}
+            for x, y in pairs
+            for a, b in ((x, y), (y, x))
+        ]
+    )
+    db.close()
+    return path
+
+
+def test_copies_of_a_story_are_one_result_with_also_on(copies_archive):
+    results = search(copies_archive, "harbour", limit=None)
+    ids = [row["id"] for row in results]
+    assert 1 in ids and 2 not in ids and 3 not in ids
+    assert len(results) == count_matches(copies_archive, "harbour") == MATCHES - 2
+    first = next(row for row in results if row["id"] == 1)
+    assert {copy["site_name"] for copy in first["also_on"]} == {"Metro Wire", "The Ledger"}
+    # filtered to one source, its copy is the result
+    metro = search(copies_archive, "harbour", source="metro", limit=None)
+    assert 2 in [row["id"] for row in metro]
+    ds = make_datasette(copies_archive)
+    html = get(ds, "/archive/search?q=harbour&limit=100").text
+    assert f"{MATCHES - 2} results" in html
+    also = re.search(r'<p class="also-on">Also on (.*?)</p>', html).group(1)
+    assert '<a href="/archive/articles/2">Metro Wire</a>' in also
+    data = get(ds, "/archive/search.json?q=harbour").json()
+    assert data["total"] == MATCHES - 2
+
+
+def test_cli_search_returns_up_to_n_and_says_when_more_matched(archive):
+    result = run_cli("search", "harbour", "--db", str(archive), "-n", "500", "--json")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == MATCHES and not result.stderr
+    result = run_cli("search", "harbour", "--db", str(archive), "-n", "5")
+    assert result.stdout.count("https://") == 5
+    assert f"5 of {MATCHES} matches shown" in result.stderr and "--all" in result.stderr
+    result = run_cli("search", "harbour", "--db", str(archive), "--all", "--json")
+    assert len(json.loads(result.stdout)) == MATCHES and not result.stderr
+
+
+def test_cli_search_prints_the_copies_of_a_story(copies_archive):
+    result = run_cli("search", "harbour story number 1", "--db", str(copies_archive), "--all")
+    assert result.returncode == 0, result.stderr
+    block = next(b for b in result.stdout.split("\n\n") if "Story 1\n" in b + "\n")
+    assert "also on Metro Wire, The Ledger" in block or "also on The Ledger, Metro Wire" in block
+
+
+def test_a_search_table_of_another_database_keeps_datasettes_json(tmp_path, archive):
+    from datasette.app import Datasette
+
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("create table search (id integer primary key, term text)")
+    conn.execute("insert into search values (1, 'harbour')")
+    conn.commit()
+    conn.close()
+    ds = Datasette([str(archive), str(other)])
+    data = get(ds, "/other/search.json?_shape=objects").json()
+    assert data["rows"] == [{"id": 1, "term": "harbour"}] and "total" not in data
+    data = get(ds, f"/{archive.stem}/search.json?q=harbour").json()
+    assert data["total"] == MATCHES
