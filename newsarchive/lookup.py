@@ -8,6 +8,7 @@ from typing import Any
 import sqlite_utils
 
 from browse.search import SearchQueryError, search
+from newsarchive.arguments import check_port_free, iso_date
 from newsarchive.errors import CommandError
 from newsarchive.report import archive_stats, format_stats
 from pipelines.archive.schema import ArchiveError, open_archive
@@ -23,6 +24,28 @@ def open_for_reading(db_path: str) -> sqlite_utils.Database:
         raise CommandError(str(error)) from error
 
 
+def check_can_serve(db_path: str, host: str, port: int) -> None:
+    """CommandError unless the archive can be read and `host`:`port` is free to listen on."""
+    open_for_reading(db_path).close()
+    check_port_free(host, port)
+
+
+def check_source(db: sqlite_utils.Database, option: str, source: str | None) -> None:
+    """CommandError when `source` is given but no archived article has it."""
+    if source and not db.execute("select 1 from articles where source = ?", [source]).fetchone():
+        known = [row[0] for row in db.execute("select distinct source from articles order by 1")]
+        raise CommandError(
+            f"{option}: no archived articles of source {source!r};"
+            f" sources: {', '.join(known) or 'none'}"
+        )
+
+
+def _checked_filters(db: sqlite_utils.Database, filters: dict[str, Any]) -> dict[str, Any]:
+    check_source(db, "--source", filters.get("source"))
+    dates = {name: iso_date(f"--{name}", filters.get(name)) for name in ("since", "until")}
+    return {**filters, **{name: value for name, value in dates.items() if value}}
+
+
 def search_report(
     db_path: str, query: str, *, as_json: bool = False, bold: bool = False, **filters: Any
 ) -> str:
@@ -32,6 +55,7 @@ def search_report(
     db = open_for_reading(db_path)
     highlight = ("**", "**") if as_json else BOLD if bold else ("", "")
     try:
+        filters = _checked_filters(db, filters)
         matches = search(db, query, highlight=highlight, **filters)
     except SearchQueryError as error:
         raise CommandError(str(error)) from error
