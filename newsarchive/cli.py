@@ -189,7 +189,9 @@ def crawl(
     if list_only:
         if redis_url:
             raise click.ClickException("--list does not apply to a distributed crawl")
-        result = runs.list_here(sources, targets, overrides, log_level=log_level or "ERROR")
+        result = runs.list_here(
+            db_path, sources, targets, overrides, log_level=log_level or "ERROR"
+        )
         out, err = runs.format_listing(result)
         _print_outcome(out, err, result.exit_status)
     if redis_url:

@@ -142,6 +142,7 @@ def crawl_here(
 
 
 def list_here(
+    db_path: str,
     sources: list[Source],
     targets: list[Target] | None,
     overrides: Mapping[str, Any] = (),
@@ -150,8 +151,10 @@ def list_here(
 ) -> CrawlResult:
     """A dry run (`crawl --list`): read the feeds, sitemaps and front pages of `sources` (or
     `targets`) and list the article URLs a crawl would fetch (skipping archived, unchanged
-    ones, as a crawl does), without fetching articles or writing any archive."""
-    settings = {**dict(overrides), "NEWSARCHIVE_LIST_ONLY": True, "ITEM_PIPELINES": {}}
+    ones of the archive at `db_path`, as a crawl does), without fetching articles or writing
+    any archive."""
+    settings = {"ARCHIVE_DB": db_path, **dict(overrides)}
+    settings |= {"NEWSARCHIVE_LIST_ONLY": True, "ITEM_PIPELINES": {}}
     settings["LOG_LEVEL"] = log_level.upper()
     result = run_crawl(project_settings(settings), sources=sources, targets=targets)
     result.list_only = True

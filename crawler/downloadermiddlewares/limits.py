@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
 from crawler.errors import LeftOut
 from crawler.pagetype import url_looks_like_article
-from crawler.stats import NOT_FOLLOWED_PREFIX, record_listed
+from crawler.stats import LISTED, NOT_FOLLOWED_PREFIX, record_listed
+from crawler.urls import url_key
 
 
 def _is_robots_txt(request: Request) -> bool:
@@ -54,20 +55,39 @@ class PageBudget:
 class ArticleLister:
     """`newsarchive crawl --list` (NEWSARCHIVE_LIST_ONLY): article pages are listed with their
     source and how they were found instead of being fetched. Feed and sitemap entries are
-    articles; a linked page or a --url is one when its URL has an article's shape (other pages
-    are fetched, as index pages, and listed by the spider if they turn out to be articles)."""
+    articles, and so is a linked page or a --url with an article's shape (a date, a long slug,
+    an id). Other linked pages are held back until every feed and sitemap has been read (the
+    spider is idle); those no feed or sitemap listed are then fetched as index pages (and
+    listed by the spider if they turn out to be articles)."""
 
     def __init__(self, crawler: Crawler):
+        self.crawler = crawler
         self.stats = crawler.stats
+        self.held: list[Request] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleLister:
         if not crawler.settings.getbool("NEWSARCHIVE_LIST_ONLY"):
             raise NotConfigured
-        return cls(crawler)
+        lister = cls(crawler)
+        crawler.signals.connect(lister.spider_idle, signal=signals.spider_idle)
+        return lister
 
     def process_request(self, request: Request) -> None:
         kind = request.meta.get("kind")
         if kind == "article" or (kind in ("page", "url") and url_looks_like_article(request.url)):
             record_listed(self.stats, request.meta, request.url)
             raise LeftOut(f"listed: {request.url}")
+        if kind == "page" and not request.meta.get("released"):
+            self.held.append(request)
+            raise LeftOut(f"held until the feeds and sitemaps are read: {request.url}")
+
+    def spider_idle(self) -> None:
+        listed = {url_key(url) for _, _, url in self.stats.get_value(LISTED) or []}
+        released = [r for r in self.held if url_key(r.url) not in listed]
+        self.held = []
+        for request in released:  # past the duplicate filter once already
+            meta = {**request.meta, "released": True}
+            self.crawler.engine.crawl(request.replace(meta=meta, dont_filter=True))
+        if released:
+            raise DontCloseSpider
