@@ -21,8 +21,21 @@ from newsarchive.errors import CommandError
 KNOWN_SETTINGS = frozenset(
     name for module in (default_settings, project) for name in dir(module) if name.isupper()
 )
-# Types of the project's settings whose default is None.
-DECLARED_TYPES: dict[str, type] = {"NEWSARCHIVE_EXTRACTION_WORKERS": int}
+# Types of settings whose default does not tell: None, or a whole number read as a float.
+DECLARED_TYPES: dict[str, type] = {"NEWSARCHIVE_EXTRACTION_WORKERS": int} | {
+    name: float
+    for name in (
+        "AUTOTHROTTLE_MAX_DELAY",
+        "AUTOTHROTTLE_START_DELAY",
+        "CLOSESPIDER_TIMEOUT",
+        "DNS_TIMEOUT",
+        "DOWNLOAD_DELAY",
+        "DOWNLOAD_TIMEOUT",
+        "LOGSTATS_INTERVAL",
+        "NEWSARCHIVE_LEASE_SECONDS",
+        "NEWSARCHIVE_WORKER_MAX_IDLE",
+    )
+}
 # Numbers that must be more than zero (every other NEWSARCHIVE_* number may be zero).
 POSITIVE = {
     "NEWSARCHIVE_BATCH_SIZE",
