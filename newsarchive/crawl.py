@@ -184,7 +184,13 @@ class CrawlResult:
     @property
     def problems(self) -> list[Problem]:
         """Why the run failed though it ended (newsarchive.problems); [] when it is fine."""
-        return run_problems(self.stats, self.max_error_rate)
+        stats = self.run_stats
+        return run_problems(stats, self.max_error_rate) if stats else []
+
+    @property
+    def run_stats(self) -> dict[str, Any]:
+        """The crawl's stats, or those kept in its run row (a distributed run's)."""
+        return self.stats or json.loads((self.run or {}).get("stats") or "{}")
 
     @property
     def exit_status(self) -> int:
@@ -283,15 +289,16 @@ def format_summary(result: CrawlResult, elapsed: float | None = None) -> str:
                 continue
         detail = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
         lines.append(f"  {label:<15} {total or 0}" + (f" ({detail})" if detail else ""))
+    stats = result.run_stats
     limits = {
         k[len(NOT_FOLLOWED_PREFIX) :]: v
-        for k, v in result.stats.items()
+        for k, v in stats.items()
         if k.startswith(NOT_FOLLOWED_PREFIX) and k != NOT_FOLLOWED_PREFIX + "follow_depth"
     }
     if limits:
         detail = ", ".join(f"{k} {v}" for k, v in sorted(limits.items()))
         lines.append(f"  {'not followed':<15} {sum(limits.values())} ({detail})")
-    at_depth = result.stats.get(NOT_FOLLOWED_PREFIX + "follow_depth")
+    at_depth = stats.get(NOT_FOLLOWED_PREFIX + "follow_depth")
     if at_depth:
         pages = "index page" if at_depth == 1 else "index pages"
         lines.append(

@@ -65,10 +65,12 @@ def _source_problem(stats: Mapping[str, Any], name: str) -> Problem | None:
     targets = stats.get(SOURCE_TARGETS.format(name), 0)
     errored = stats.get(SOURCE_TARGETS_FAILED.format(name), 0)
     if targets and errored >= targets:
-        detail = ", ".join(f"{f['url']} {f['why']}" for f in failed)
-        more = f", {errored - len(failed)} more" if errored > len(failed) else ""
+        named = [f"{f['url']} {f['why']}" for f in failed]
+        if errored > len(failed):
+            named.append(f"{errored - len(failed)} more")
         every = "its target" if targets == 1 else f"all {targets} targets"
-        return Problem(f"source {name} failed: {every} failed ({detail}{more})", name)
+        detail = f" ({', '.join(named)})" if named else ""
+        return Problem(f"source {name} failed: {every} failed{detail}", name)
     return None
 
 
