@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +37,8 @@ def _refuse_real_archive(db_path: str) -> None:
         other = db.execute(
             f"select count(*) from articles where source not in ({marks})", DEMO_SOURCES
         ).fetchone()[0]
+    except sqlite3.Error:  # a corrupt archive: the crawl says so when it meets it
+        return
     finally:
         db.close()
     if other:
