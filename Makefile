@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-demo: install  ## crawl the bundled demo site into archive.db and browse it in datasette
-	$(BIN)/newsarchive demo
+demo: install  ## crawl the bundled demo site into demo.db (never archive.db) and browse it
+	$(BIN)/newsarchive demo --db demo.db
 
 test: install lint  ## lint, then the whole test suite
 	$(PY) -m pytest
@@ -30,7 +30,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-serve: install
+serve: install  ## browse the archive of your own crawls, archive.db
 	$(BIN)/newsarchive serve
 
 bench: bench-extraction bench-crawl bench-search
@@ -47,5 +47,5 @@ bench-search: install
 bench-distributed: install
 	$(PY) -m bench.distributed
 
-clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+clean:  ## the tools and the demo's archive; never archive.db
+	rm -rf $(VENV) .pytest_cache .ruff_cache demo.db demo.db-wal demo.db-shm demo.db.lock

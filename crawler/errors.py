@@ -56,6 +56,12 @@ class OutOfScope(IgnoreRequest):
         self.why = why
 
 
+class LeftOut(IgnoreRequest):
+    """A request not made on purpose, by a limit (`newsarchive crawl --max-pages`) or because
+    the run only lists articles (`crawl --list`): counted by the component that left it out,
+    neither an error nor a failed target."""
+
+
 # Download failures by exception, first match wins. Scrapy 2.19 wraps Twisted's errors in its
 # own; the Twisted ones stay for handlers that raise them unwrapped.
 KINDS: tuple[tuple[type[BaseException], str], ...] = (

@@ -28,9 +28,13 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
-DEPTH_LIMIT = 4
+# No depth limit of Scrapy's: front pages are followed NEWSARCHIVE_FOLLOW_DEPTH hops, feeds and
+# sitemaps one. A DEPTH_LIMIT set with -s still works; what it cuts is counted (not followed).
+DEPTH_LIMIT = 0
 
 SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "crawler.spidermiddlewares.depth.CountedDepthMiddleware": 900,  # Scrapy's place for it
     "crawler.spidermiddlewares.incremental.IncrementalMiddleware": 800,
 }
 
@@ -61,6 +65,8 @@ NEWSARCHIVE_RECHECK_AFTER = 0  # seconds before archived articles are re-checked
 NEWSARCHIVE_BATCH_SIZE = 50  # articles per write transaction
 NEWSARCHIVE_FLUSH_SECONDS = 2.0  # ...or sooner, so a slow crawl still stores promptly
 NEWSARCHIVE_SQLITE_PRAGMAS: list[str] = []  # extra "name=value" PRAGMAs for the archive's writer
+NEWSARCHIVE_MAX_PAGES = 0  # downloads per run, robots.txt excluded (0: no limit; --max-pages)
+NEWSARCHIVE_LIST_ONLY = False  # list the articles a run would fetch, fetch none (crawl --list)
 
 # Faults and scope: hostile servers never stop a run, every failure is counted by kind, and the
 # crawl stays on its sources' domains. See crawler/downloadermiddlewares/ (retry, scope, charset).
@@ -68,6 +74,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Per source, not the union of all sources' domains; counts what it refuses.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.downloadermiddlewares.scope.ScopeMiddleware": 50,
+    # after robots.txt (100): what robots.txt forbids is neither listed nor budgeted
+    "crawler.downloadermiddlewares.limits.ArticleLister": 110,
+    "crawler.downloadermiddlewares.limits.PageBudget": 120,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
     # after decompression (590), before meta refresh

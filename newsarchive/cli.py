@@ -14,6 +14,7 @@ import click
 
 from crawler import settings as defaults
 from newsarchive.errors import CommandError
+from newsarchive.problems import DEFAULT_MAX_ERROR_RATE
 from pipelines.archive.schema import ArchiveError, describe_error
 
 LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
@@ -56,7 +57,26 @@ def _echo_or_silent(quiet: bool) -> Callable[[str], None]:
     return (lambda _: None) if quiet else click.echo
 
 
-@click.group()
+class Commands(click.Group):
+    """The command group: a bad option or argument exits 1, like every other bad value (click
+    would use 2, which `newsarchive crawl` gives a run that ended with problems)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            error.exit_code = 1
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            error.exit_code = 1
+            raise
+
+
+@click.group(cls=Commands)
 @click.version_option(package_name="newsarchive")
 def cli() -> None:
     """Crawl news sites into a searchable SQLite archive and browse it with datasette."""
@@ -81,14 +101,37 @@ def cli() -> None:
 )
 @click.option("--feed", "feeds", multiple=True, help="Crawl the articles of this RSS/Atom feed.")
 @click.option("--sitemap", "sitemaps", multiple=True, help="Crawl the articles of this sitemap.")
-@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after fetching N pages.")
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=1),
+    help="Fetch at most N pages (robots.txt not counted); what is left is counted.",
+)
+@click.option(
+    "--max-error-rate",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_MAX_ERROR_RATE,
+    show_default=True,
+    help="Exit 2 when more than this share of the run's requests failed.",
+)
+@click.option(
+    "--list",
+    "list_only",
+    is_flag=True,
+    help="Dry run: print the article URLs a crawl would fetch, per source and how they were "
+    "found (feed, sitemap, page link, url); fetch no article, write nothing.",
+)
 @setting_option
 @click.option(
     "--log-level",
     type=LOG_LEVELS,
     help="Show Scrapy's log at this level instead of the progress line.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (for cron).")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only what went wrong, one line each, on stderr (for cron).",
+)
 @click.option(
     "--redis",
     "redis_url",
@@ -116,6 +159,8 @@ def crawl(
     feeds,
     sitemaps,
     max_pages,
+    max_error_rate,
+    list_only,
     settings,
     log_level,
     quiet,
@@ -127,12 +172,28 @@ def crawl(
 
     Give SOURCE names to crawl only those sources of the sources file. With --redis, seed a
     distributed crawl instead (see `newsarchive worker` and `newsarchive ingest`).
-    """
-    from newsarchive.crawl import crawl_here, crawl_targets, format_summary, parse_overrides
 
-    overrides = parse_overrides(settings)
+    \b
+    Exit status:
+      0  the run stored or checked what it was asked to
+      1  bad input; the run could not start, was interrupted or could not write the archive
+      2  the run ended but fetched nothing, a source failed entirely (all its targets failed,
+         or a feed or sitemap listed nothing), or more requests failed than --max-error-rate;
+         --quiet prints one line per problem, naming the source
+    """
+    from newsarchive import crawl as runs
+
+    overrides = runs.parse_overrides(settings)
     adhoc = {"url": urls, "feed": feeds, "sitemap": sitemaps}
-    sources, targets = crawl_targets(sources_path, source_names, adhoc)
+    sources, targets = runs.crawl_targets(sources_path, source_names, adhoc)
+    if list_only:
+        if redis_url:
+            raise click.ClickException("--list does not apply to a distributed crawl")
+        result = runs.list_here(
+            db_path, sources, targets, overrides, log_level=log_level or "ERROR"
+        )
+        out, err = runs.format_listing(result)
+        _print_outcome(out, err, result.exit_status)
     if redis_url:
         if max_pages:
             raise click.ClickException("--max-pages does not apply to a distributed crawl")
@@ -142,23 +203,36 @@ def crawl(
         sys.exit(0 if ok else 1)
     progress = sys.stderr.isatty() and not quiet and not log_level
     started = time.monotonic()
-    result = crawl_here(
+    result = runs.crawl_here(
         db_path,
         sources,
         targets,
         overrides,
         max_pages=max_pages,
+        max_error_rate=max_error_rate,
         log_level=log_level or ("ERROR" if quiet or progress else "WARNING"),
         progress=progress,
     )
-    if not quiet or not result.ok:
-        click.echo(format_summary(result, time.monotonic() - started), err=not result.ok)
-    if not result.ok:
-        sys.exit(1)
+    out, err = runs.crawl_outcome(result, time.monotonic() - started, quiet)
+    _print_outcome(out, err, result.exit_status)
+
+
+def _print_outcome(out: str, err: str, status: int) -> None:
+    if out:
+        click.echo(out)
+    if err:
+        click.echo(err, err=True)
+    sys.exit(status)
 
 
 @cli.command()
-@db_option
+@click.option(
+    "--db",
+    "db_path",
+    default="demo.db",  # its own file: the demo never writes into a real archive
+    show_default=True,
+    help="The demo's archive file (never your real archive).",
+)
 @click.option("--no-serve", is_flag=True, help="Crawl and print the summary, then exit.")
 @click.option(
     "--site-port",
@@ -171,21 +245,22 @@ def crawl(
     "--port",
     default=8001,
     show_default=True,
-    type=click.IntRange(0, 65535),
+    type=click.IntRange(1, 65535),
     help="Port of datasette.",
 )
 @one_line_errors
 def demo(db_path, no_serve, site_port, port) -> None:
-    """Crawl the bundled demo news site (served offline on 127.0.0.1) into the archive, print
-    a summary, and browse the archive in datasette (Ctrl-C stops)."""
+    """Crawl the bundled demo news site (served offline on 127.0.0.1) into its own archive
+    (demo.db, never archive.db), print a summary, and browse it in datasette (Ctrl-C stops)."""
     from newsarchive.crawl import format_summary
     from newsarchive.demo import crawl_demo
 
     started = time.monotonic()
-    result = crawl_demo(db_path, site_port, click.echo, progress=sys.stderr.isatty())
+    serve_port = None if no_serve else port
+    result = crawl_demo(db_path, site_port, click.echo, sys.stderr.isatty(), serve_port)
     click.echo(format_summary(result, time.monotonic() - started), err=not result.ok)
-    if not result.ok:
-        sys.exit(1)
+    if result.exit_status:
+        sys.exit(result.exit_status)
     if not no_serve:
         from browse import serve
 
@@ -294,14 +369,20 @@ def schedule(every, cron, db_path, no_run_now, crawl_args) -> None:
     show_default=True,
     help="Interface to listen on (0.0.0.0 to serve other machines).",
 )
-@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @one_line_errors
 def serve(db_path, host, port) -> None:
     """Browse and search the archive in datasette (read-only), until Ctrl-C."""
     from browse import serve as serve_archive
-    from newsarchive.lookup import open_for_reading
+    from newsarchive.lookup import check_can_serve
 
-    open_for_reading(db_path).close()
+    check_can_serve(db_path, host, port)
     click.echo(f"Serving {db_path} on http://{host}:{port}/ (Ctrl-C stops)")
     serve_archive(db_path, host=host, port=port)
 

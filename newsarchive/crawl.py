@@ -21,9 +21,28 @@ from crawler.sources import (
     select_sources,
 )
 from crawler.spiders.news import NewsSpider
-from crawler.stats import CONFIG_ERROR, RUN_ID, STORAGE_ERROR
+from crawler.stats import (
+    CONFIG_ERROR,
+    LISTED,
+    NOT_FOLLOWED_PREFIX,
+    RUN_ID,
+    SKIPPED,
+    SOURCE_TARGETS,
+    SOURCES_PREFIX,
+    STORAGE_ERROR,
+)
+from newsarchive.arguments import check_settings
 from newsarchive.errors import CommandError
+from newsarchive.problems import (
+    DEFAULT_MAX_ERROR_RATE,
+    ERROR,
+    OK,
+    RUN_FAILED,
+    Problem,
+    run_problems,
+)
 from pipelines.archive.lock import ArchiveBusy, lock_for_writing
+from pipelines.archive.runs import COMPLETED_REASONS
 from pipelines.archive.schema import ArchiveError, open_archive
 
 # Our own local sites (the demo, benchmarks) need no politeness: no AutoThrottle, no delay.
@@ -43,8 +62,9 @@ def project_settings(overrides: Mapping[str, Any] = ()) -> Settings:
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
-    """`-s NAME=VALUE` pairs as a dict; CommandError for a malformed pair or a value of the
-    wrong type for its setting (Scrapy would fail with a traceback halfway through starting)."""
+    """`-s NAME=VALUE` pairs as a dict; CommandError for a malformed pair, an unknown setting
+    name or a value of the wrong type for its setting (Scrapy would ignore the name, or fail
+    with a traceback halfway through starting)."""
     overrides = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -52,23 +72,8 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
             raise CommandError(f"-s: expected NAME=VALUE, got {pair!r}")
         overrides[name.strip()] = value
     if overrides:
-        _check_types(overrides)
+        check_settings(overrides, project_settings())
     return overrides
-
-
-def _check_types(overrides: Mapping[str, str]) -> None:
-    defaults = project_settings()
-    for name, value in overrides.items():
-        kind = type(defaults.get(name))
-        try:
-            if kind is bool:
-                defaults.set(name, value, priority="cmdline")
-                defaults.getbool(name)
-            elif kind in (int, float):
-                float(value)
-        except ValueError:
-            what = "true or false" if kind is bool else "a number"
-            raise CommandError(f"-s: {name} must be {what}, got {value!r}") from None
 
 
 def crawl_targets(
@@ -119,6 +124,7 @@ def crawl_here(
     overrides: Mapping[str, Any] = (),
     *,
     max_pages: int | None = None,
+    max_error_rate: float = DEFAULT_MAX_ERROR_RATE,
     log_level: str = "WARNING",
     progress: bool = False,
 ) -> CrawlResult:
@@ -126,11 +132,33 @@ def crawl_here(
     holding its write lock; the run's result. Once per process (Twisted's reactor)."""
     settings = {"ARCHIVE_DB": db_path, **dict(overrides)}
     if max_pages:
-        settings["CLOSESPIDER_PAGECOUNT"] = max_pages
+        settings["NEWSARCHIVE_MAX_PAGES"] = max_pages
     settings["LOG_LEVEL"] = log_level.upper()
     settings["NEWSARCHIVE_PROGRESS"] = progress
     lock_archive(db_path, "crawl")
-    return run_crawl(project_settings(settings), sources=sources, targets=targets)
+    result = run_crawl(project_settings(settings), sources=sources, targets=targets)
+    result.max_error_rate = max_error_rate
+    return result
+
+
+def list_here(
+    db_path: str,
+    sources: list[Source],
+    targets: list[Target] | None,
+    overrides: Mapping[str, Any] = (),
+    *,
+    log_level: str = "ERROR",
+) -> CrawlResult:
+    """A dry run (`crawl --list`): read the feeds, sitemaps and front pages of `sources` (or
+    `targets`) and list the article URLs a crawl would fetch (skipping archived, unchanged
+    ones of the archive at `db_path`, as a crawl does), without fetching articles or writing
+    any archive."""
+    settings = {"ARCHIVE_DB": db_path, **dict(overrides)}
+    settings |= {"NEWSARCHIVE_LIST_ONLY": True, "ITEM_PIPELINES": {}}
+    settings["LOG_LEVEL"] = log_level.upper()
+    result = run_crawl(project_settings(settings), sources=sources, targets=targets)
+    result.list_only = True
+    return result
 
 
 @dataclass
@@ -139,6 +167,8 @@ class CrawlResult:
 
     run: dict[str, Any] | None
     stats: dict[str, Any] = field(default_factory=dict)
+    max_error_rate: float = DEFAULT_MAX_ERROR_RATE
+    list_only: bool = False  # a dry run (`crawl --list`): no archive, no run row
 
     @property
     def config_error(self) -> str | None:
@@ -146,7 +176,67 @@ class CrawlResult:
 
     @property
     def ok(self) -> bool:
+        """The run ended by itself and its row was written (it may still have problems)."""
+        if self.list_only:
+            return not self.config_error and self.stats.get("finish_reason") in COMPLETED_REASONS
         return self.run is not None and self.run["status"] == "completed"
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Why the run failed though it ended (newsarchive.problems); [] when it is fine."""
+        stats = self.run_stats
+        return run_problems(stats, self.max_error_rate) if stats else []
+
+    @property
+    def run_stats(self) -> dict[str, Any]:
+        """The crawl's stats, or those kept in its run row (a distributed run's)."""
+        return self.stats or json.loads((self.run or {}).get("stats") or "{}")
+
+    @property
+    def exit_status(self) -> int:
+        """0 when the run did what it was asked; 1 when it could not start, was interrupted
+        or could not write the archive; 2 when it ended with problems."""
+        if not self.ok:
+            return ERROR
+        return RUN_FAILED if self.problems else OK
+
+
+def crawl_outcome(result: CrawlResult, elapsed: float | None, quiet: bool) -> tuple[str, str]:
+    """What `newsarchive crawl` prints: (stdout, stderr). Quiet, only the problems, one line
+    each, on stderr; else the summary, on stderr when the run did not end."""
+    if result.ok and quiet:
+        return "", "\n".join(p.message for p in result.problems)
+    summary = format_summary(result, elapsed)
+    if quiet or not result.ok:
+        return "", summary
+    return summary, ""
+
+
+def format_listing(result: CrawlResult) -> tuple[str, str]:
+    """What `newsarchive crawl --list` prints: (stdout: the articles per source and how they
+    were found, stderr: the problems)."""
+    if result.config_error:
+        return "", f"Crawl did not start: {result.config_error}"
+    by_source: dict[str, list[tuple[str, str]]] = {}
+    suffix = SOURCE_TARGETS.format("")[len(SOURCES_PREFIX) :]
+    for key in result.stats:
+        if key.startswith(SOURCES_PREFIX) and key.endswith(suffix):
+            by_source[key[len(SOURCES_PREFIX) : -len(suffix)]] = []
+    listed = result.stats.get(LISTED) or []
+    for source, found_by, url in listed:
+        by_source.setdefault(source, []).append((found_by, url))
+    lines = []
+    for source, found in by_source.items():
+        lines.append(f"{source}: {len(found)} article{'s' if len(found) != 1 else ''}")
+        lines += [f"  {how:<10} {url}" for how, url in sorted(found)]
+    skipped = result.stats.get(SKIPPED, 0)
+    lines.append(
+        f"{len(listed)} articles to fetch from {len(by_source)} source"
+        + ("s" if len(by_source) != 1 else "")
+        + (f", {skipped} archived ones not changed" if skipped else "")
+        + " (nothing fetched or written)"
+    )
+    return "\n".join(lines), "\n".join(p.message for p in result.problems)
 
 
 def run_crawl(
@@ -199,6 +289,28 @@ def format_summary(result: CrawlResult, elapsed: float | None = None) -> str:
                 continue
         detail = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
         lines.append(f"  {label:<15} {total or 0}" + (f" ({detail})" if detail else ""))
+    stats = result.run_stats
+    limits = {
+        k[len(NOT_FOLLOWED_PREFIX) :]: v
+        for k, v in stats.items()
+        if k.startswith(NOT_FOLLOWED_PREFIX) and k != NOT_FOLLOWED_PREFIX + "follow_depth"
+    }
+    if limits:
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(limits.items()))
+        lines.append(f"  {'not followed':<15} {sum(limits.values())} ({detail})")
+    at_depth = stats.get(NOT_FOLLOWED_PREFIX + "follow_depth")
+    if at_depth:
+        pages = "index page" if at_depth == 1 else "index pages"
+        lines.append(
+            f"  {'follow depth':<15} {at_depth} {pages} at NEWSARCHIVE_FOLLOW_DEPTH,"
+            " their links not followed"
+        )
+    problems = result.problems if status == "completed" else []
+    if problems:
+        failed = [p.source for p in problems if p.source]
+        names = f"{len(failed)} source{'s' if len(failed) != 1 else ''}"
+        lines.append(f"  {'failed':<15} {names}" + (f": {', '.join(failed)}" if failed else ""))
+        lines += [f"    {p.message}" for p in problems]
     if stopped:
         lines.insert(1, f"  stopped         {stopped}")
     if elapsed:

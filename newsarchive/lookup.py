@@ -8,6 +8,7 @@ from typing import Any
 import sqlite_utils
 
 from browse.search import SearchQueryError, count_matches, search
+from newsarchive.arguments import check_port_free, iso_date
 from newsarchive.errors import CommandError
 from newsarchive.report import archive_stats, format_stats
 from pipelines.archive.schema import ArchiveError, open_archive
@@ -21,6 +22,28 @@ def open_for_reading(db_path: str) -> sqlite_utils.Database:
         return open_archive(db_path, readonly=True)
     except ArchiveError as error:
         raise CommandError(str(error)) from error
+
+
+def check_can_serve(db_path: str, host: str, port: int) -> None:
+    """CommandError unless the archive can be read and `host`:`port` is free to listen on."""
+    open_for_reading(db_path).close()
+    check_port_free(host, port)
+
+
+def check_source(db: sqlite_utils.Database, option: str, source: str | None) -> None:
+    """CommandError when `source` is given but no archived article has it."""
+    if source and not db.execute("select 1 from articles where source = ?", [source]).fetchone():
+        known = [row[0] for row in db.execute("select distinct source from articles order by 1")]
+        raise CommandError(
+            f"{option}: no archived articles of source {source!r};"
+            f" sources: {', '.join(known) or 'none'}"
+        )
+
+
+def _checked_filters(db: sqlite_utils.Database, filters: dict[str, Any]) -> dict[str, Any]:
+    check_source(db, "--source", filters.get("source"))
+    dates = {name: iso_date(f"--{name}", filters.get(name)) for name in ("since", "until")}
+    return {**filters, **{name: value for name, value in dates.items() if value}}
 
 
 def search_report(
@@ -39,6 +62,7 @@ def search_report(
     db = open_for_reading(db_path)
     highlight = ("**", "**") if as_json else BOLD if bold else ("", "")
     try:
+        filters = _checked_filters(db, filters)
         matches = search(db, query, limit=limit, highlight=highlight, **filters)
         total = count_matches(db, query, **filters) if len(matches) == limit else len(matches)
     except SearchQueryError as error:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -13,8 +12,10 @@ from crawler.clock import now_iso
 from crawler.compression import read_html
 from crawler.items import PageItem
 from crawler.sources import SourcesError, load_sources
+from newsarchive.arguments import iso_date
 from newsarchive.crawl import lock_archive
 from newsarchive.errors import CommandError
+from newsarchive.lookup import check_source
 from pipelines.archive.articles import metadata_columns
 from pipelines.archive.schema import open_archive
 from pipelines.article.core import extract_article
@@ -104,11 +105,7 @@ def reextract_file(
     """Re-extract the archive at `db_path` (holding its write lock), with the drop_selectors
     of the sources file when there is one; a one-line summary of what changed. CommandError
     for a missing archive, a bad date, a bad sources file or a source with no articles."""
-    if since:
-        try:
-            since = (date if len(since) == 10 else datetime).fromisoformat(since).isoformat()
-        except ValueError:
-            raise CommandError(f"--since: expected a date like 2025-03-14, got {since!r}") from None
+    since = iso_date("--since", since)
     if not Path(db_path).exists():
         raise CommandError(f"{db_path} does not exist: run a crawl first")
     selectors = {}
@@ -120,16 +117,7 @@ def reextract_file(
     lock_archive(db_path, "reextract")
     db = open_archive(db_path)
     try:
-        if (
-            source
-            and not db.execute("select 1 from articles where source = ?", [source]).fetchone()
-        ):
-            known = [
-                row[0] for row in db.execute("select distinct source from articles order by 1")
-            ]
-            raise CommandError(
-                f"no archived articles of source {source!r}; sources: {', '.join(known) or 'none'}"
-            )
+        check_source(db, "--source", source)
         counts = reextract(db, source=source, since=since, drop_selectors=selectors)
     finally:
         db.close()

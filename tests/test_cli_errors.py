@@ -3,6 +3,7 @@ command: crawl, stats, reextract, schedule, extract and demo."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -226,3 +227,76 @@ def test_read_only_archive_file_and_folder(files, tmp_path, immutable):
     folder.mkdir()
     immutable(folder)
     check_error(["crawl", "--url", REFUSED, "--db", str(folder / "archive.db")], "cannot use")
+
+
+def test_search_refuses_bad_dates_and_unknown_sources(files):
+    db = str(files["archive.db"])
+    cases = [
+        (["search", "x", "--db", db, "--since", bad], "--since: expected a date like 2026-01-31")
+        for bad in ("2026/01/01", "yesterday", "2026-13-45")
+    ]
+    cases.append((["search", "x", "--db", db, "--until", "soon"], "--until: expected a date"))
+    cases.append(
+        (["search", "x", "--db", db, "--source", "nosuch"], "no archived articles of source")
+    )
+    check_errors(*cases)
+    assert run_cli("search", "x", "--db", db, "--since", "2026-01-31").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("DOWNLOAD_DELAYY=2", "unknown setting 'DOWNLOAD_DELAYY' (did you mean DOWNLOAD_DELAY?)"),
+        ("download_delay=2", "unknown setting 'download_delay' (did you mean DOWNLOAD_DELAY?)"),
+        ("NO_SUCH_THING=1", "unknown setting 'NO_SUCH_THING'"),
+        ("NEWSARCHIVE_EXTRACTION_WORKERS=two", "must be a whole number, got 'two'"),
+        ("NEWSARCHIVE_EXTRACTOR=no.such.function", "NEWSARCHIVE_EXTRACTOR: cannot import"),
+        ("CONCURRENT_REQUESTS=2.5", "CONCURRENT_REQUESTS must be a whole number"),
+    ],
+)
+def test_unknown_settings_and_wrong_types_are_errors(files, setting, message):
+    check_error(
+        ["crawl", "--url", REFUSED, "--db", str(files["archive.db"]), "-s", setting], message
+    )
+
+
+def test_every_newsarchive_setting_refuses_a_value_of_the_wrong_type():
+    from crawler import settings as declared
+    from newsarchive.crawl import parse_overrides
+    from newsarchive.errors import CommandError
+
+    checked = 0
+    for name in dir(declared):
+        value = getattr(declared, name)
+        if not name.startswith("NEWSARCHIVE_"):
+            continue
+        if isinstance(value, bool):
+            bad = "maybe"
+        elif isinstance(value, int | float) or name == "NEWSARCHIVE_EXTRACTION_WORKERS":
+            bad = "two"
+            with pytest.raises(CommandError, match="must not be negative|more than 0"):
+                parse_overrides([f"{name}=-1"])
+        elif name == "NEWSARCHIVE_EXTRACTOR":
+            bad = "not a path"
+        else:
+            continue  # a string or a list: any text is a value (PRAGMAs are checked by storage)
+        with pytest.raises(CommandError, match=f"^-s: {name}"):
+            parse_overrides([f"{name}={bad}"])
+        checked += 1
+    assert checked >= 15
+
+
+def test_serve_refuses_bad_and_busy_ports(files):
+    db = str(files["archive.db"])
+    check_error(["serve", "--db", db, "--port", "99999"], "not in the range")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = run_cli("serve", "--db", db, "--port", port, timeout=30)
+        assert result.returncode == 1
+        assert "Serving" not in result.stdout
+        assert result.stderr.strip() == (
+            f"Error: --port: 127.0.0.1:{port} is already in use; choose another --port"
+        )
+        check_error(["demo", "--db", db, "--port", port], "is already in use")

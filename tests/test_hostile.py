@@ -5,6 +5,7 @@ one under its reason in its `crawl_runs` row."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -53,10 +54,17 @@ def crawl(tmp_path_factory) -> Crawl:
 
 
 def test_the_run_finishes(crawl):
-    assert crawl.result.returncode == 0, crawl.result.stderr
     assert crawl.run["status"] == "completed"
     assert "Traceback" not in crawl.result.stderr
     assert "Crawl run 1 completed" in crawl.result.stdout
+
+
+def test_the_broken_sitemap_fails_its_source_and_the_run(crawl):
+    # Exit status 2: the run ended, but a sitemap of the hostile source is garbage.
+    assert crawl.result.returncode == 2, crawl.result.stderr
+    garbage = crawl.site.url + "/sitemap-garbage.xml"
+    assert re.search(r"failed +1 source: hostile\n", crawl.result.stdout), crawl.result.stdout
+    assert f"source hostile failed: sitemap {garbage} is not a sitemap" in crawl.result.stdout
 
 
 def test_every_good_page_is_archived(crawl):

@@ -13,7 +13,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
 from twisted.python.failure import Failure
 
-from crawler.errors import error_kind
+from crawler.errors import LeftOut, OutOfScope, error_kind
 from crawler.feeds import Entry, NewsSitemap, parse_feed, sitemap_entry
 from crawler.items import NotModifiedItem, PageItem
 from crawler.pagetype import is_article_page, is_followable
@@ -26,7 +26,19 @@ from crawler.sources import (
     select_sources,
     targets_of,
 )
-from crawler.stats import CONFIG_ERROR, ERRORS_PREFIX, SOURCE_ERRORS, SOURCE_PAGES, WARNINGS_PREFIX
+from crawler.stats import (
+    CONFIG_ERROR,
+    ERRORS_PREFIX,
+    NOT_FOLLOWED_PREFIX,
+    SOURCE_EMPTY_LISTINGS,
+    SOURCE_ERRORS,
+    SOURCE_PAGES,
+    SOURCE_TARGETS,
+    SOURCE_TARGETS_FAILED,
+    WARNINGS_PREFIX,
+    note_failure,
+    record_listed,
+)
 
 
 def _now() -> str:
@@ -110,23 +122,41 @@ class NewsSpider(SitemapSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for target in self.targets:
+            self.crawler.stats.inc_value(SOURCE_TARGETS.format(target.source))
             yield self.request_for(target)
 
     def request_for(self, target: Target) -> Request:
-        """The first request of a crawl target."""
+        """The first request of a crawl target. A front page, and a URL that turns out not to
+        be an article, have their links followed NEWSARCHIVE_FOLLOW_DEPTH hops."""
         callbacks = {
             "feed": self.parse_feed,
             "sitemap": self._parse_sitemap,
             "frontpage": self.parse_page,
             "url": self.parse_page,
         }
-        hops = self.settings.getint("NEWSARCHIVE_FOLLOW_DEPTH") if target.kind == "frontpage" else 1
-        meta = {"source": target.source, "kind": target.kind, "hops_left": hops}
+        meta = {
+            "source": target.source,
+            "kind": target.kind,
+            "hops_left": self.settings.getint("NEWSARCHIVE_FOLLOW_DEPTH"),
+            "target": True,
+            "found_by": target.kind,
+        }
         return Request(
             target.url, callback=callbacks[target.kind], errback=self.on_error, meta=meta
         )
 
+    @property
+    def list_only(self) -> bool:
+        """True when the run only lists the articles it finds (`newsarchive crawl --list`)."""
+        return self.settings.getbool("NEWSARCHIVE_LIST_ONLY")
+
     # Discovery -----------------------------------------------------------------------------
+
+    def empty_listing(self, response: Response, why: str) -> None:
+        """Count a feed or sitemap that lists no article: a failure of its source."""
+        self.crawler.stats.inc_value(WARNINGS_PREFIX + why)
+        source = response.meta.get("source", "adhoc")
+        note_failure(self.crawler.stats, source, response.url, why, SOURCE_EMPTY_LISTINGS)
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         """Requests for the articles an RSS, Atom or JSON feed lists. An ill-formed feed is read
@@ -136,7 +166,7 @@ class NewsSpider(SitemapSpider):
         why = f" ({feed.problem})" if feed.problem else ""
         if not feed.entries:
             self.logger.warning("Not a feed, or an empty one: %s%s", response.url, why)
-            self.crawler.stats.inc_value(WARNINGS_PREFIX + "empty_feed")
+            self.empty_listing(response, "empty_feed")
         elif feed.problem:
             self.logger.warning("Ill-formed feed, read as far as it goes: %s%s", response.url, why)
             self.crawler.stats.inc_value(WARNINGS_PREFIX + "ill_formed_feed")
@@ -149,13 +179,13 @@ class NewsSpider(SitemapSpider):
         if body and NewsSitemap(body).type == "urlset":
             raws = self.sitemap_filter(NewsSitemap(body))
             entries = [sitemap_entry(raw) for raw in raws if raw.get("loc")]
-            if not entries:  # a quiet news sitemap, or a broken one: worth a look if it lasts
-                self.crawler.stats.inc_value(WARNINGS_PREFIX + "empty_sitemap")
+            if not entries:  # a quiet news sitemap, or a broken one
+                self.empty_listing(response, "empty_sitemap")
             yield from self.entry_requests(response, entries, "sitemap")
             return
         requests = list(super()._parse_sitemap(response))
         if not requests and not response.url.endswith("/robots.txt"):
-            self.crawler.stats.inc_value(WARNINGS_PREFIX + "invalid_sitemap")
+            self.empty_listing(response, "invalid_sitemap")
         for request in requests:  # sitemaps of an index belong to the same source
             meta = {"source": response.meta["source"], "kind": "sitemap", **request.meta}
             yield request.replace(meta=meta, errback=self.on_error)
@@ -172,10 +202,14 @@ class NewsSpider(SitemapSpider):
             yield self.not_modified(response)
             return
         if response.meta.get("kind") != "frontpage" and is_article_page(response):
+            if self.list_only:
+                record_listed(self.crawler.stats, response.meta, response.url)
+                return
             yield self.page_item(response)
             return
         hops_left = response.meta.get("hops_left", 0)
-        if hops_left <= 0:
+        if hops_left <= 0:  # an index page NEWSARCHIVE_FOLLOW_DEPTH hops away: counted
+            self.crawler.stats.inc_value(NOT_FOLLOWED_PREFIX + "follow_depth")
             return
         source = self.sources[response.meta["source"]]
         # Links to other sites are requested too: ScopeMiddleware refuses and counts them.
@@ -186,7 +220,12 @@ class NewsSpider(SitemapSpider):
                 link.url,
                 callback=self.parse_page,
                 errback=self.on_error,
-                meta={"source": source.name, "kind": "page", "hops_left": hops_left - 1},
+                meta={
+                    "source": source.name,
+                    "kind": "page",
+                    "hops_left": hops_left - 1,
+                    "found_by": "page link",
+                },
             )
 
     def entry_requests(
@@ -198,12 +237,15 @@ class NewsSpider(SitemapSpider):
             hints = {"title": entry.title, "updated": entry.updated}
             if entry.published:
                 hints.update(published=entry.published, published_source=listed_by)
-            yield self.article_request(response, entry.url, hints)
+            yield self.article_request(response, entry.url, hints, listed_by)
 
-    def article_request(self, response: Response, url: str, hints: dict) -> Request:
-        """A request for an article page linked from a feed or sitemap."""
+    def article_request(
+        self, response: Response, url: str, hints: dict, found_by: str = "feed"
+    ) -> Request:
+        """A request for an article page listed by a feed or sitemap (`found_by`)."""
         hints = {k: v for k, v in hints.items() if v}
         meta = {"source": response.meta["source"], "kind": "article", "hints": hints}
+        meta["found_by"] = found_by
         return response.follow(url, callback=self.parse_article, errback=self.on_error, meta=meta)
 
     # Articles ------------------------------------------------------------------------------
@@ -243,12 +285,19 @@ class NewsSpider(SitemapSpider):
 
     def on_error(self, failure: Failure) -> None:
         """Count a failed request by kind and log one line; the crawl goes on. Requests skipped
-        on purpose (robots.txt, out of scope) are no errors: they have counts of their own."""
+        on purpose (robots.txt, out of scope) are no errors: they have counts of their own. A
+        target that fails in any way but a limit is a failed target of its source."""
         kind = error_kind(failure)
+        request = getattr(failure, "request", None)
+        if request is not None and request.meta.get("target") and not failure.check(LeftOut):
+            why = kind or ("out_of_scope" if failure.check(OutOfScope) else "ignored")
+            if "robots.txt" in str(failure.value):
+                why = "robots_txt"
+            source = request.meta.get("source", "adhoc")
+            note_failure(self.crawler.stats, source, request.url, why, SOURCE_TARGETS_FAILED)
         if kind is None:
             return
         self.crawler.stats.inc_value(ERRORS_PREFIX + kind)
-        request = getattr(failure, "request", None)
         if request is not None:
             source = request.meta.get("source")
             self.crawler.stats.inc_value(SOURCE_ERRORS.format(source))
