@@ -238,10 +238,10 @@ def test_crawl_of_every_feed_kind_archives_its_articles_with_their_dates(feed_si
 
 
 @pytest.mark.slow  # a real crawl
-def test_not_a_feed_is_an_empty_feed_warning(feed_site, tmp_path):
+def test_not_a_feed_is_an_empty_feed_warning_and_fails_its_source(feed_site, tmp_path):
     db = tmp_path / "archive.db"
     result = run_cli("crawl", "--feed", feed_site.origin + "/feeds/README.md", "--db", str(db))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 2, result.stderr  # the source found nothing: README's status 2
     (run,) = query(db, "select * from crawl_runs")
     assert json.loads(run["warnings"]) == {"empty_feed": 1}
     assert query(db, "select count(*) as n from articles")[0]["n"] == 0
