@@ -247,3 +247,10 @@ def m005_out_of_scope_and_warnings(db: sqlite_utils.Database) -> None:
     # pages it archived despite a defect ({kind: count}: charset_mismatch, invalid_utf8...).
     db["crawl_runs"].add_column("out_of_scope", str)
     db["crawl_runs"].add_column("warnings", str)
+
+
+@migrations()
+def m006_byline(db: sqlite_utils.Database) -> None:
+    # The credit as the page publishes it (people, an organisation or a desk); `authors` keeps
+    # the people in it. Existing archives get it from their stored HTML: `newsarchive reextract`.
+    db["articles"].add_column("byline", str)
