@@ -176,10 +176,10 @@ def run(name: str, pages: Sequence[Page]) -> Result:
     return result
 
 
-# --- cross-validation of the credit rules -----------------------------------------------------
+# --- cross-validation of the rules -----------------------------------------------------------
 
 
-def candidate_rules() -> list[Any]:
+def credit_candidates() -> list[Any]:
     """Every combination of `CreditRules` choices that cross-validation picks among."""
     from pipelines.article.authors import CreditRules
 
@@ -195,21 +195,35 @@ def candidate_rules() -> list[Any]:
     ]
 
 
-def credits_under(rules: Sequence[Any], pages: Sequence[Page], archived: Sequence[bool]):
-    """Per rules, per page: the byline `find_credit` gives (None where nothing is archived)."""
+def date_candidates() -> list[Any]:
+    """Every `DateRules` that cross-validation picks among."""
+    from pipelines.article.dates import DateRules
+
+    return [DateRules(shown_update=False), DateRules(shown_update=True)]
+
+
+def under_rules(
+    pages: Sequence[Page], archived: Sequence[bool], credits: Sequence[Any], dates: Sequence[Any]
+) -> tuple[list[list[str | None]], list[list[str | None]]]:
+    """Per candidate, per page: the byline and the published date (None where nothing is
+    archived), from the metadata steps alone."""
     from pipelines.article import metadata as meta
     from pipelines.article.authors import find_credit
     from pipelines.article.core import parse_html
+    from pipelines.article.dates import find_published
 
-    table = [[None] * len(pages) for _ in rules]
+    bylines: list[list[str | None]] = [[None] * len(pages) for _ in credits]
+    published: list[list[str | None]] = [[None] * len(pages) for _ in dates]
     for i, page in enumerate(pages):
         if not archived[i] or (tree := parse_html(page.html)) is None:
             continue
         info = meta.read_page_meta(tree)
         site_name = meta.pick_site_name(info)
-        for r, rule in enumerate(rules):
-            table[r][i] = find_credit(tree, info, site_name, page.url, rule).byline
-    return table
+        for r, rules in enumerate(credits):
+            bylines[r][i] = find_credit(tree, info, site_name, page.url, rules).byline
+        for r, rules in enumerate(dates):
+            published[r][i] = find_published(tree, info, page.url, None, rules)[0]
+    return bylines, published
 
 
 def folds_by_site(pages: Sequence[Page], k: int, seed: int = 0) -> list[list[int]]:
@@ -259,7 +273,7 @@ def score(pages: Sequence[Page], result: Result) -> dict[str, tuple[int, int]]:
 
 
 def print_scores(label: str, pages: Sequence[Page], results: Sequence[Result]) -> None:
-    print(f"\n{label}: {len(pages)} pages")
+    print(f"\n{label}: {len(pages)} pages, {len({domain(p.url) for p in pages})} domains")
     print(f"{'field':<24}" + "".join(f"{r.name:>18}" for r in results))
     table = [score(pages, r) for r in results]
     names = list(dict.fromkeys(k for t in table for k in t))
@@ -273,34 +287,31 @@ def print_scores(label: str, pages: Sequence[Page], results: Sequence[Result]) -
 
 
 def print_cross_validation(pages: Sequence[Page], ours: Result, k: int) -> None:
-    rules = candidate_rules()
-    archived = [q.archived for q in ours.predictions]
-    table = credits_under(rules, pages, archived)
-    hits = [
-        [bool(p.author) and author_matches(p.author, b) for p, b in zip(pages, row, strict=True)]
-        for row in table
-    ]
-    total = sum(1 for p in pages if p.author)
-    folds = folds_by_site(pages, k)
-    held_out, picked = cross_validate(hits, folds)
-    print(f"\ncredit rules, cross-validated over {k} folds grouped by domain (author field):")
-    for r, rule in enumerate(rules):
-        mark = " <- default" if _is_default(rule) else ""
-        print(
-            f"  [{r}] {sum(hits[r])}/{total}  order={'>'.join(rule.order)} "
-            f"prefer_people={rule.prefer_people}{mark}"
-        )
-    print(f"  picked per fold: {picked}")
-    print(f"  cross-validated: {held_out}/{total} {100 * held_out / total:.1f}%")
-
-
-def _is_default(rule: Any) -> bool:
     from pipelines.article.authors import DEFAULT_RULES
+    from pipelines.article.dates import DEFAULT_DATE_RULES
 
-    return (
-        tuple(rule.order) == tuple(DEFAULT_RULES.order)
-        and rule.prefer_people == DEFAULT_RULES.prefer_people
-    )
+    credits, dates = credit_candidates(), date_candidates()
+    archived = [q.archived for q in ours.predictions]
+    bylines, published = under_rules(pages, archived, credits, dates)
+    folds = folds_by_site(pages, k)
+    print(f"\nrules cross-validated over {k} folds grouped by domain:")
+    for label, candidates, values, default in (
+        ("author", credits, bylines, DEFAULT_RULES),
+        ("date", dates, published, DEFAULT_DATE_RULES),
+    ):
+        matches = author_matches if label == "author" else date_matches
+        truths = [getattr(p, label) for p in pages]
+        hits = [
+            [bool(t) and matches(t, v) for t, v in zip(truths, row, strict=True)] for row in values
+        ]
+        total = sum(1 for p in pages if getattr(p, label))
+        held_out, picked = cross_validate(hits, folds)
+        print(f"  {label}:")
+        for r, rules in enumerate(candidates):
+            mark = "  <- default" if rules == default else ""
+            print(f"    [{r}] {sum(hits[r])}/{total}  {rules}{mark}")
+        print(f"    picked per fold: {picked}")
+        print(f"    cross-validated: {held_out}/{total} {100 * held_out / total:.1f}%")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -310,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
     args = parser.parse_args(argv)
 
-    print(RULES_TEXT)
+    print(RULES_TEXT, flush=True)
     wcxb_dir = Path(args.wcxb_dir)
     if not (wcxb_dir / "ground-truth.json").is_file():
         print(f"no WCXB dev set in {wcxb_dir}: unpack it as its README says", file=sys.stderr)
@@ -324,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, pages in sets:
         results = [run(name, pages) for name in EXTRACTORS]
         print_scores(label, pages, results)
+        sys.stdout.flush()
         if label == "WCXB dev":
             print_cross_validation(pages, results[0], args.folds)
     return 0
