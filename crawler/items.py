@@ -8,6 +8,7 @@ from typing import Any
 # What extraction finds in a page besides its text: stored as `articles` columns of these names.
 METADATA_FIELDS = (
     "title",
+    "byline",
     "authors",
     "published",
     "published_source",
@@ -51,6 +52,7 @@ class ArticleItem:
     text: str = field(repr=False)
     markdown: str | None = field(default=None, repr=False)
     title: str | None = None
+    byline: str | None = None  # the credit as published: people, an organisation or a desk
     authors: list[str] = field(default_factory=list)
     published: str | None = None
     published_source: str | None = None

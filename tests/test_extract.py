@@ -209,6 +209,23 @@ def test_author_from_meta_then_byline_markup() -> None:
 # --- dates ------------------------------------------------------------------------------------
 
 
+UPDATED = jsonld(
+    datePublished="2021-08-12T19:35:44+00:00", dateModified="2025-02-22T22:13:14+00:00"
+) + meta("article:modified_time", "2025-02-22T22:13:14+00:00")
+
+
+def test_page_showing_only_its_update_date_is_dated_by_it() -> None:
+    doc = extract_article(page(UPDATED, '<p class="post-date">Updated on February 22, 2025</p>'))
+    assert (doc["published"], doc["published_source"]) == ("2025-02-22T22:13:14+00:00", "jsonld")
+
+
+@pytest.mark.parametrize(
+    "shown", ["", '<p class="post-date">Published August 12, 2021, updated February 22, 2025</p>']
+)
+def test_update_date_not_shown_alone_keeps_the_publication_date(shown: str) -> None:
+    assert extract_article(page(UPDATED, shown))["published"] == "2021-08-12T19:35:44+00:00"
+
+
 def test_jsonld_date_wins_and_is_recorded_as_jsonld() -> None:
     head = jsonld(datePublished="2024-03-05T10:00:00Z", dateModified="2024-03-06T08:30:00+01:00")
     head += meta("article:published_time", "2024-03-01T00:00:00Z")

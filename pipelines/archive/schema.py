@@ -254,3 +254,10 @@ def m006_article_markdown(db: sqlite_utils.Database) -> None:
     # The body with its headings, lists and block quotes, as markdown (the article page shows
     # it); `text` stays the plain text that the full-text index reads.
     db["articles"].add_column("markdown", str)
+
+
+@migrations()
+def m007_byline(db: sqlite_utils.Database) -> None:
+    # The credit as the page publishes it (people, an organisation or a desk); `authors` keeps
+    # the people in it. Existing archives get it from their stored HTML: `newsarchive reextract`.
+    db["articles"].add_column("byline", str)

@@ -22,7 +22,7 @@ from trafilatura.utils import HTML_PARSER, decode_file
 from crawler.items import EXTRACTED_FIELDS
 from pipelines.article import boilerplate
 from pipelines.article import metadata as meta
-from pipelines.article.authors import find_authors
+from pipelines.article.authors import find_credit
 from pipelines.article.dates import find_modified, find_published
 from pipelines.article.markdown import body_markdown
 
@@ -114,9 +114,11 @@ def _extract(
     site_name = meta.pick_site_name(page)
     title = meta.pick_title(page, site_name)
     published, published_source = find_published(tree, page, url, hints)
+    credit = find_credit(tree, page, site_name, url)
     result: dict[str, Any] = {
         "title": title,
-        "authors": find_authors(tree, page, site_name),
+        "byline": credit.byline,
+        "authors": credit.authors,
         "published": published,
         "published_source": published_source,
         "modified": find_modified(tree, page, hints),

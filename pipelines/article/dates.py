@@ -4,12 +4,17 @@ Order of trust for the publication date: JSON-LD ("jsonld"), <meta> tags and htm
 pass ("meta"), the feed or sitemap that linked the page ("feed"/"sitemap"), then a date found
 only by searching the page text ("text"). Dates before 1990 or more than a day ahead are
 rejected wherever they come from: they are parsing mistakes or placeholders.
+
+A page that was updated often shows only its update date, as the date of the article: when
+htmldate reads the page's date as its modification date, and the page shows that date in its
+text but not the publication date of its metadata, the shown date is the one (same source).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -21,6 +26,16 @@ from crawler.clock import plausible
 from pipelines.article.metadata import PageMeta
 
 HINT_SOURCES = ("feed", "sitemap")
+
+
+@dataclass(frozen=True)
+class DateRules:
+    """The choices of `find_published`, picked by cross-validation (python -m bench.metadata)."""
+
+    shown_update: bool = True  # a page that shows only its update date is dated by it
+
+
+DEFAULT_DATE_RULES = DateRules()
 
 # Meta keys (property, name or itemprop, lower-cased) that hold the publication date.
 PUBLISHED_META = (
@@ -143,11 +158,14 @@ def find_published(
     page: PageMeta,
     url: str | None,
     hints: Mapping[str, Any] | None,
+    rules: DateRules = DEFAULT_DATE_RULES,
 ) -> tuple[str | None, str | None]:
     """(ISO date, source) of publication; source is jsonld, meta, feed, sitemap, text or None."""
     if found := _jsonld_date(page, "datePublished", "dateCreated", "uploadDate"):
-        return found, "jsonld"
+        return _shown_update(tree, page, found) if rules.shown_update else found, "jsonld"
     found = _meta_date(page, PUBLISHED_META) or _markup_date(tree, "datePublished")
+    if found and rules.shown_update:
+        return _shown_update(tree, page, found), "meta"
     if found or (found := _htmldate(tree, extensive=False, url=None)):
         return found, "meta"
     hints = hints or {}
@@ -160,6 +178,38 @@ def find_published(
     if found and not found.endswith("-01-01"):
         return found, "text"
     return None, None
+
+
+def _shown_update(tree: HtmlElement, page: PageMeta, published: str) -> str:
+    """The modification date instead of `published` when the page shows only the former and
+    htmldate takes it for the page's date (see the module docstring)."""
+    modified = find_modified(tree, page, None)
+    if not modified or modified[:10] <= published[:10]:
+        return published
+    shown = _htmldate(tree, extensive=False, url=None)
+    if not shown or shown[:10] != modified[:10]:
+        return published
+    text = _visible_text(tree)
+    if _day_in(text, modified[:10]) and not _day_in(text, published[:10]):
+        return modified
+    return published
+
+
+def _visible_text(tree: HtmlElement) -> str:
+    parts = tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]")
+    return re.sub(r"\s+", " ", " ".join(parts)).casefold()
+
+
+def _day_in(text: str, day: str) -> bool:
+    """Whether `text` (casefolded) writes the ISO `day` in a common English or numeric form."""
+    moment = date.fromisoformat(day)
+    d, m, y = moment.day, moment.month, moment.year
+    month, mon = moment.strftime("%B").casefold(), moment.strftime("%b").casefold()
+    forms = [f"{month} {d}, {y}", f"{month} {d} {y}", f"{mon} {d}, {y}", f"{mon}. {d}, {y}"]
+    forms += [f"{mon} {d} {y}", f"{d} {month} {y}", f"{d} {mon} {y}", f"{d}. {month} {y}"]
+    forms += [f"{month} {d}{th}, {y}" for th in ("st", "nd", "rd", "th")]
+    forms += [day, f"{m}/{d}/{y}", f"{m:02}/{d:02}/{y}", f"{d:02}/{m:02}/{y}", f"{d:02}.{m:02}.{y}"]
+    return any(form in text for form in forms)
 
 
 def find_modified(tree: HtmlElement, page: PageMeta, hints: Mapping[str, Any] | None) -> str | None:
