@@ -65,7 +65,7 @@ def test_extract_format_text_markdown_json(tmp_path):
     assert data["markdown"].startswith("The council voted") and data["text"]
     assert json.loads(run_cli("extract", str(page), "--json", *url).stdout) == data
     bad = run_cli("extract", str(page), "--format", "html")
-    assert bad.returncode == 2 and "'html' is not one of" in bad.stderr
+    assert bad.returncode == 1 and "'html' is not one of" in bad.stderr
 
 
 def test_a_crawl_stores_the_markdown_and_the_article_page_shows_its_subheadings(
