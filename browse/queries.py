@@ -30,7 +30,7 @@ LIMIT = "min(max(coalesce(cast(nullif(:limit, '') as integer), 20), 1), 100)"
 # until is inclusive: "2025-03-02" takes in any time that day.
 FILTERS = """(:source = '' or a.source = :source)
     and (:language = '' or a.language = :language)
-    and (:author = '' or exists (select 1 from json_each(a.authors) where value = :author))
+    and (:author = '' or a.id in (select article_id from article_authors where author = :author))
     and (:since = '' or a.published >= :since)
     and (:until = '' or a.published <= :until || '~')"""
 

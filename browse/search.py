@@ -19,6 +19,7 @@ from crawler.urls import readonly_sqlite_uri
 
 __all__ = [
     "SearchQueryError",
+    "count_matches",
     "describe_fts_error",
     "fts_query",
     "register_functions",
@@ -201,3 +202,48 @@ def search(
     for row in rows:
         row["snippet"] = snippet_text(row["snippet"], *highlight)
     return rows
+
+
+# Filters of `count_matches` as SQL on `articles a`, each used only when given, so SQLite can
+# read the matching index (language, source or publication date) instead of every match's row.
+_COUNT_FILTERS = {
+    "source": "a.source = :source",
+    "language": "a.language = :language",
+    "author": "a.id in (select article_id from article_authors where author = :author)",
+    "since": "a.published >= :since",
+    "until": "a.published <= :until || '~'",
+}
+
+
+def count_matches(
+    db_path_or_db: str | Path | sqlite3.Connection | Any, query: str, **filters: str | None
+) -> int:
+    """How many articles match `query` with the filters of `search` (source, language, author,
+    since, until): the exact total, counted from the full-text index alone when there are no
+    filters, else from it and the filter's index.
+
+    Raises SearchQueryError when the query is not valid search syntax."""
+    unknown = set(filters) - set(_COUNT_FILTERS)
+    if unknown:
+        raise TypeError(f"unknown filters: {', '.join(sorted(unknown))}")
+    active = {name: value for name, value in filters.items() if value}
+    conn, opened = _connect(db_path_or_db)
+    register_functions(conn)
+    if active:
+        where = " and ".join(_COUNT_FILTERS[name] for name in active)
+        # +a.id: walk the filter's index and look each id up among the matches, rather than
+        # read the row of every match (a common word matches every article)
+        sql = f"""select count(*) from articles a where {where} and +a.id in (
+            select rowid from articles_fts where articles_fts match fts_query(:q))"""
+    else:
+        sql = "select count(*) from articles_fts where articles_fts match fts_query(:q)"
+    try:
+        return conn.execute(sql, {"q": query, **active}).fetchone()[0]
+    except sqlite3.OperationalError as error:
+        reason = describe_fts_error(str(error), fts_query(query))
+        if reason is None:
+            raise
+        raise SearchQueryError(f"Bad search query {query!r}: {reason}; {_QUERY_HELP}.") from None
+    finally:
+        if opened:
+            conn.close()

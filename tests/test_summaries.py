@@ -72,6 +72,10 @@ def test_summaries_follow_inserts_updates_and_deletes(db):
     assert _daily(db)[("2025-03-04", "news")] == (1, 6)
     assert ("2025-03-01", "news") not in _daily(db)
     assert _authors(db) == {"Ann": 1, "Cy": 1}
+    assert set(db.execute("select author, article_id from article_authors").fetchall()) == {
+        ("Ann", 2),
+        ("Cy", 1),
+    }
     db.execute("delete from article_urls")
     db.execute("delete from article_html")
     db.execute("delete from articles where source = 'paper'")
