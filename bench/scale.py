@@ -51,6 +51,19 @@ FILTERED_SEARCHES = [
 ]
 
 
+def author_searches(db_path: Path) -> list[dict[str, str]]:
+    """A common word by the archive's most prolific author."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("select author from author_counts order by articles desc limit 1")
+        author = row.fetchone()
+    finally:
+        conn.close()
+    return [{"q": "the", "author": author[0]}] if author else []
+
+
 def _stats(times: list[float]) -> tuple[float, float, float]:
     ordered = sorted(times)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -103,7 +116,7 @@ async def run_pages(db_path: Path, repeat: int, per_kind: int) -> list[str]:
     from browse import make_datasette
 
     ds = make_datasette(db_path)
-    found = await discover(ds.client, SEARCHES + FILTERED_SEARCHES)
+    found = await discover(ds.client, SEARCHES + FILTERED_SEARCHES + author_searches(db_path))
     pages = _limit(_pages(found), per_kind)
     await time_pages(ds, pages, 1)  # warm up: page cache, connections, templates
     results = await time_pages(ds, pages, repeat)
@@ -135,6 +148,33 @@ def _remove_articles_after(db, last_id: int) -> None:
         ):
             db.execute(f"delete from {table} where {column} > ?", [last_id])
         db.execute("delete from articles where id > ?", [last_id])
+
+
+def count_times(db_path: Path, repeat: int) -> list[str]:
+    """The search pages' totals (browse.search.count_matches), timed per kind of search."""
+    import sqlite3
+
+    from browse.search import count_matches
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    kinds: dict[str, list[float]] = defaultdict(list)
+    totals = []
+    try:
+        for params in SEARCHES + FILTERED_SEARCHES + author_searches(db_path):
+            filters = {k: v for k, v in params.items() if k not in ("q", "sort")}
+            kind = "search total, with filters" if filters else "search total"
+            for _ in range(repeat):
+                started = time.perf_counter()
+                total = count_matches(conn, params["q"], **filters)
+                kinds[kind].append((time.perf_counter() - started) * 1000)
+            totals.append(f"{params['q']} {filters or ''}: {total:,}")
+    finally:
+        conn.close()
+    lines = []
+    for kind, times in kinds.items():
+        median, p95, most = _stats(times)
+        lines.append(f"{kind:<44}{len(times):>6}{median:>11.1f}{p95:>9.1f}{most:>9.1f}")
+    return [*lines, "  totals: " + "; ".join(totals)]
 
 
 def write_rates(db_path: Path, count: int = 500) -> list[str]:
@@ -239,7 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"bench.scale: {db_path}, {os.cpu_count()} CPUs, load before {load}")
     random.seed(1)
+    from pipelines.archive.schema import open_archive
+
+    open_archive(db_path).close()  # an archive built by an older version gets its migrations
     lines = asyncio.run(run_pages(db_path, args.repeat, args.per_kind))
+    lines += count_times(db_path, args.repeat)
     if not args.pages_only:
         lines += stats_time(db_path) + write_rates(db_path) + growth(db_path)
     lines.append(f"load after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -195,9 +195,11 @@ order by s.articles desc"""
 
 # Days counted back from the newest publication date (not from today: an archive can be old);
 # dates more than a day in the future are wrong and ignored. Reads the daily_counts summary.
-ARTICLES_PER_DAY_SQL = """with newest as (
-  select max(day) as day from daily_counts
-  where day != '' and articles > 0 and day <= date('now', '+1 day')
+NEWEST_DAY_SQL = """select max(day) as day from daily_counts
+  where day != '' and articles > 0 and day <= date('now', '+1 day')"""
+
+ARTICLES_PER_DAY_SQL = f"""with newest as (
+  {NEWEST_DAY_SQL}
 )
 select day, source, articles
 from daily_counts

@@ -89,3 +89,32 @@ def test_links_and_kinds():
     assert page_kind("/archive/search?q=x&since=2025-01-01") == "search with filters"
     assert page_kind("/archive/search_feed.atom?q=x") == "query or table: search_feed (atom)"
     assert page_kind("/") == "home"
+
+
+def test_links_to_heavy_table_views_are_bounded_and_say_so(tmp_path):
+    from tests.test_browse import make_archive
+
+    ds = make_datasette(make_archive(tmp_path / "archive.db"))
+
+    async def pages():
+        home = (await ds.client.get("/")).text
+        found = (await ds.client.get("/archive/search?q=minister")).text
+        dated = (await ds.client.get("/archive/search?q=minister&since=2025-01-01")).text
+        return home, found, dated
+
+    home, found, dated = asyncio.run(pages())
+    # the newest article is of 2025-03-02: the last 30 days start on 2025-02-01
+    assert "/archive/articles?published__gte=2025-02-01" in local_links(home)
+    assert "Browse the last 30 days" in home
+    assert "/archive/articles?_nofacet=1" in local_links(home)
+    links = local_links(found)
+    assert "/archive/articles?_search=minister&_sort_desc=published&published__gte=2025-02-01" in (
+        links
+    )
+    assert "/archive/articles?_search=minister&_sort_desc=published&_nocount=1&_nofacet=1" in links
+    assert "Matches of the last 30 days" in found
+    # a search with dates of its own links all its matches with facets
+    assert (
+        "/archive/articles?_search=minister&_sort_desc=published&published__gte=2025-01-01"
+        in local_links(dated)
+    )

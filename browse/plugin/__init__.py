@@ -30,6 +30,7 @@ from browse.chart import articles_per_day_svg
 from browse.queries import (
     ARTICLES_PER_DAY_SQL,
     LATEST_SQL,
+    NEWEST_DAY_SQL,
     RECENT_RUNS_SQL,
     SOURCES_SQL,
 )
@@ -171,6 +172,7 @@ def prepare_jinja2_environment(env):
     env.filters["fts_error"] = search_error
     env.filters["safe_url"] = safe_url
     env.globals["table_args"] = table_args
+    env.globals["recent_days"] = RECENT_DAYS
     env.globals["articles_per_day_svg"] = articles_per_day_svg
 
 
@@ -186,10 +188,32 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def table_args(params: dict[str, str]) -> str:
-    """Query string of the articles table showing a search's matches (all of them, newest
-    first, with facets) from the search page's parameters."""
+# Links to the articles table with counts and facets cover this many days back from the newest
+# article when they have no dates of their own: facets over a year of a million articles take
+# seconds. Links to everything say so and leave counts and facets out (?_nocount, ?_nofacet).
+RECENT_DAYS = 30
+
+
+def recent_since(newest_day: str | None) -> str | None:
+    """The first day of the RECENT_DAYS ending on `newest_day` (YYYY-MM-DD), or None."""
+    try:
+        return (date.fromisoformat(newest_day or "") - timedelta(days=RECENT_DAYS - 1)).isoformat()
+    except ValueError:
+        return None
+
+
+def table_args(
+    params: dict[str, str], newest_day: str | None = None, everything: bool = False
+) -> str:
+    """Query string of the articles table showing a search's matches (newest first) from the
+    search page's parameters: with counts and facets, over the last RECENT_DAYS before
+    `newest_day` unless the search has dates; or with `everything`, all of them without counts
+    and facets."""
     args = {"_search": params.get("q", ""), "_sort_desc": "published"}
+    if everything:
+        args.update(_nocount="1", _nofacet="1")
+    elif not params.get("since") and not params.get("until") and recent_since(newest_day):
+        args["published__gte"] = recent_since(newest_day)
     for name, arg in (("source", "source"), ("language", "language")):
         if params.get(name):
             args[arg] = params[name]
@@ -258,9 +282,11 @@ def _home(datasette, database: str):
         per_day = await _rows(
             datasette, database, ARTICLES_PER_DAY_SQL, {"days": "60", "source": ""}
         )
+        newest = await _rows(datasette, database, NEWEST_DAY_SQL, {})
         return {
             "sources": await _rows(datasette, database, SOURCES_SQL, {}),
             "chart": articles_per_day_svg(per_day),
+            "recent_since": recent_since(newest[0]["day"] if newest else None),
         }
 
     async def home() -> dict[str, Any]:
@@ -315,9 +341,11 @@ async def _search_form(datasette, database: str) -> dict[str, Any]:
         "select language from articles where language is not null group by language"
         " order by count(*) desc limit 30"
     )
+    newest = await db.execute(NEWEST_DAY_SQL)
     return {
         "sources": [row["source"] for row in sources.rows],
         "languages": [row["language"] for row in languages.rows],
+        "newest_day": newest.first()["day"] if newest.first() else None,
     }
 
 
