@@ -336,16 +336,24 @@ def _article_page(datasette, database: str, request, table: str):
 async def _search_form(datasette, database: str) -> dict[str, Any]:
     """The choices of the search form's source and language menus."""
     db = datasette.get_database(database)
-    sources = await db.execute("select distinct source from articles order by source")
+    summary = "daily_counts" in _table_names(datasette, database)  # else not migrated yet
+    sources = await db.execute(
+        "select source from daily_counts where articles > 0 and source != ''"
+        " group by source order by source"
+        if summary
+        else "select distinct source from articles order by source"
+    )
     languages = await db.execute(  # no index on language: a full scan, hence the cache
         "select language from articles where language is not null group by language"
         " order by count(*) desc limit 30"
     )
-    newest = await db.execute(NEWEST_DAY_SQL)
+    newest = None
+    if summary:
+        newest = (await db.execute(NEWEST_DAY_SQL)).first()
     return {
         "sources": [row["source"] for row in sources.rows],
         "languages": [row["language"] for row in languages.rows],
-        "newest_day": newest.first()["day"] if newest.first() else None,
+        "newest_day": newest["day"] if newest else None,
     }
 
 

@@ -185,7 +185,8 @@ def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Da
         _check_is_archive(db, path)
         if not db.table_names():
             raise ArchiveError(f"{path} is an empty database: run a crawl first")
-        if migrations.pending(db) and os.access(path, os.W_OK):
+        managed = "_sqlite_migrations" in db.table_names()
+        if managed and migrations.pending(db) and os.access(path, os.W_OK):
             # Written by an older version: add what readers expect (summary tables), once.
             db.close()
             open_archive(path).close()
