@@ -413,7 +413,18 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
         return {"archive_page": "search", "search_form": search_form}
     if template == "query.html" and query == "articles_per_day":
-        return {"archive_page": "articles_per_day"}
+        # The chart draws every row: the table below stops at max_returned_rows (and says so),
+        # which 100 sources reach in ten days.
+        async def per_day_chart():
+            params = {
+                "days": request.args.get("days", ""),
+                "source": request.args.get("source", ""),
+            }
+            return articles_per_day_svg(
+                await _rows(datasette, database, ARTICLES_PER_DAY_SQL, params)
+            )
+
+        return {"archive_page": "articles_per_day", "per_day_chart": per_day_chart}
     return {"archive_page": None}
 
 
