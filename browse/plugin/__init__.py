@@ -188,9 +188,9 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-# Links to the articles table with counts and facets cover this many days back from the newest
-# article when they have no dates of their own: facets over a year of a million articles take
-# seconds. Links to everything say so and leave counts and facets out (?_nocount, ?_nofacet).
+# The home page's link to the articles table, with counts and facets, covers this many days
+# back from the newest article: facets over a year of a million articles take seconds. Its link
+# to everything says so and leaves facets out (?_nofacet=1).
 RECENT_DAYS = 30
 
 
@@ -202,18 +202,15 @@ def recent_since(newest_day: str | None) -> str | None:
         return None
 
 
-def table_args(
-    params: dict[str, str], newest_day: str | None = None, everything: bool = False
-) -> str:
-    """Query string of the articles table showing a search's matches (newest first) from the
-    search page's parameters: with counts and facets, over the last RECENT_DAYS before
-    `newest_day` unless the search has dates; or with `everything`, all of them without counts
-    and facets."""
+def table_args(params: dict[str, str], light: bool = False) -> str:
+    """Query string of the articles table showing a search's matches from the search page's
+    parameters: newest first with counts and facets, or with `light` newest archived first
+    without them. Datasette's table search reads every match for its counts, facets and date
+    order (SQLite looks each match up by rowid): seconds for a common word in a big archive;
+    the `light` view only collects the matching ids and walks them in order."""
     args = {"_search": params.get("q", ""), "_sort_desc": "published"}
-    if everything:
-        args.update(_nocount="1", _nofacet="1")
-    elif not params.get("since") and not params.get("until") and recent_since(newest_day):
-        args["published__gte"] = recent_since(newest_day)
+    if light:
+        args.update(_sort_desc="id", _nocount="1", _nofacet="1")
     for name, arg in (("source", "source"), ("language", "language")):
         if params.get(name):
             args[arg] = params[name]
@@ -347,13 +344,9 @@ async def _search_form(datasette, database: str) -> dict[str, Any]:
         "select language from articles where language is not null group by language"
         " order by count(*) desc limit 30"
     )
-    newest = None
-    if summary:
-        newest = (await db.execute(NEWEST_DAY_SQL)).first()
     return {
         "sources": [row["source"] for row in sources.rows],
         "languages": [row["language"] for row in languages.rows],
-        "newest_day": newest["day"] if newest else None,
     }
 
 

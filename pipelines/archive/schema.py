@@ -368,12 +368,14 @@ def m006_summaries_for_scale(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m007_indexes_for_scale(db: sqlite_utils.Database) -> None:
-    # Covering indexes: the table's default order (published), a source's articles and their
-    # source and language facets, and counts over a date range, read the index alone.
-    db.execute("drop index if exists idx_articles_published")
-    db.execute("drop index if exists idx_articles_source_published")
+    # Covering indexes: the table's default order (published), a source's or a language's
+    # articles, the source and language facets and counts over a date range read the index
+    # alone (with a one-column language index SQLite read every row of a date range).
+    for old in ("published", "source_published", "language"):
+        db.execute(f"drop index if exists idx_articles_{old}")
     db["articles"].create_index(["published", "source", "language"], if_not_exists=True)
     db["articles"].create_index(["source", "published", "language"], if_not_exists=True)
+    db["articles"].create_index(["language", "published", "source"], if_not_exists=True)
     # A crawl run's page counts the articles and versions it stored.
     db["articles"].create_index(["run_id"], if_not_exists=True)
     db["article_versions"].create_index(["run_id"], if_not_exists=True)
