@@ -115,3 +115,17 @@ def test_hashes_a_few_bits_apart_share_a_band():
         ours, theirs = simhash_bands(f"{value:016x}"), simhash_bands(f"{flipped:016x}")
         assert set(ours) & set(theirs)
     assert len(set(simhash_bands("ffffffffffffffff"))) == len(simhash_bands("0" * 16))
+
+
+def test_the_chart_draws_the_long_tail_of_sources_as_one_bar_a_day():
+    from browse.chart import articles_per_day_svg
+
+    rows = [
+        {"day": f"2025-01-0{d}", "source": f"s{n:02d}", "articles": n + 1}
+        for d in range(1, 4)
+        for n in range(30)
+    ]
+    svg = str(articles_per_day_svg(rows, max_sources=7))
+    legend = 8  # seven sources and "other"
+    assert svg.count("<rect") == 3 * 8 + legend
+    assert "2025-01-01 23 other sources: " + str(sum(range(1, 24))) in svg
