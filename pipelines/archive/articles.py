@@ -127,8 +127,8 @@ def link_similar(db: sqlite_utils.Database, article_id: int, item: ArticleItem, 
     if not item.simhash or item.word_count < SIMILAR_MIN_WORDS:
         return 0
     day = _day(item.published or now)
-    low = (day - SIMILAR_WINDOW).isoformat()[:10]
-    high = (day + SIMILAR_WINDOW + timedelta(days=1)).isoformat()[:10]
+    window = range(-SIMILAR_WINDOW.days, SIMILAR_WINDOW.days + 1)
+    days = [(day + timedelta(days=n)).isoformat()[:10] for n in window]
     own = int(item.simhash, 16)
     bands = simhash_bands(item.simhash)
     # Refresh this article's bands (its text or date may have changed), then read the
@@ -139,13 +139,13 @@ def link_similar(db: sqlite_utils.Database, article_id: int, item: ArticleItem, 
         "insert or ignore into simhash_bands (band, day, article_id) values (?, ?, ?)",
         [(band, published_day, article_id) for band in bands],
     )
-    marks = ", ".join("?" for _ in bands)
     rows = db.execute(
         f"""select id, simhash from articles where id in (
               select article_id from simhash_bands
-              where band in ({marks}) and day >= ? and day < ?)
+              where day in ({", ".join("?" for _ in days)})
+                and band in ({", ".join("?" for _ in bands)}))
             and source != ? and id != ? and word_count >= ?""",
-        [*bands, low, high, item.source, article_id, SIMILAR_MIN_WORDS],
+        [*days, *bands, item.source, article_id, SIMILAR_MIN_WORDS],
     ).fetchall()
     links = []
     for other_id, other_hash in rows:

@@ -350,9 +350,11 @@ def m006_summaries_for_scale(db: sqlite_utils.Database) -> None:
     )
     # Near-duplicate candidates by SimHash band and day (see SIMHASH_BANDS).
     db.execute(
+        # day first: new articles are written next to each other (the newest days), not at
+        # random places of an index as big as the archive
         """create table simhash_bands (
-             band integer not null, day text not null, article_id integer not null,
-             primary key (band, day, article_id)) without rowid"""
+             day text not null, band integer not null, article_id integer not null,
+             primary key (day, band, article_id)) without rowid"""
     )
     db.execute("create index simhash_bands_article_id on simhash_bands (article_id)")
     rows = db.execute(
