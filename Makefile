@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-quick lint format bench bench-extraction bench-crawl bench-search bench-distributed serve clean
+.PHONY: install demo test test-quick lint format bench bench-extraction bench-crawl bench-search bench-scale bench-distributed serve clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,6 +43,9 @@ bench-crawl: install
 
 bench-search: install
 	$(PY) -m bench.search
+
+bench-scale: install
+	$(PY) -m bench.scale
 
 bench-distributed: install
 	$(PY) -m bench.distributed

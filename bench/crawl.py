@@ -1,6 +1,7 @@
 """End-to-end crawl benchmark: how fast `newsarchive crawl` archives a big local news site.
 
-Usage: ``python -m bench.crawl [--pages N] [--page-kb KB] [--ref-pages N] [-s NAME=VALUE ...]``
+Usage: ``python -m bench.crawl [--pages N] [--page-kb KB] [--ref-pages N] [--into ARCHIVE]
+[-s NAME=VALUE ...]``
 
 Generates N distinct article pages (the demo site's two templates, padded to the weight of real
 news pages), serves them pre-rendered from memory on 127.0.0.1, measures single-process
@@ -225,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--ref-pages", type=int, default=300, help="pages timed per reference")
     parser.add_argument("--workdir", help="keep the archive and crawl log here")
+    parser.add_argument(
+        "--into",
+        type=Path,
+        help="crawl into this existing archive (e.g. bench.scale's) instead of an empty one; "
+        "the crawled articles stay in it; sizes and store costs are not measured",
+    )
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--profile", help="run the crawl under cProfile, stats to this file")
     parser.add_argument("-s", dest="extra", action="append", default=[], metavar="NAME=VALUE")
@@ -234,9 +241,10 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-crawl-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    db_path = workdir / "archive.db"
-    for suffix in ("", "-wal", "-shm", ".lock"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    db_path = args.into or workdir / "archive.db"
+    if not args.into:
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     started = time.monotonic()
     if args.real_pages:
         from bench.extraction import load_pages, resolve_bench_dir
@@ -259,9 +267,15 @@ def main(argv: list[str] | None = None) -> int:
         settings = {**FAST_SETTINGS, **args.settings}
         crawl = run_crawl(sources, db_path, settings, workdir / "crawl.log", args.profile)
     run = last_run(db_path)
-    sizes = archive_sizes(db_path, workdir)
-    writes = store_costs(db_path, workdir)
+    if args.into:  # copying a big archive to measure it would take longer than the crawl
+        sizes, writes = (run["articles_new"] or 0, 0, 0), StoreCosts(0, 0.0, 0.0, 0.0)
+    else:
+        sizes, writes = archive_sizes(db_path, workdir), store_costs(db_path, workdir)
     lines = report(args, site_seconds, refs, crawl, run, sizes, server, writes)
+    if args.into:
+        unmeasured = ("  archive / 1,000", "  writes ")
+        lines = [line for line in lines if not line.startswith(unmeasured)]
+        lines.insert(1, f"  into                {args.into} (existing archive)")
     print("\n".join(lines))
     if crawl["code"] != 0:
         print((workdir / "crawl.log").read_text(errors="replace")[-3000:], file=sys.stderr)

@@ -30,6 +30,12 @@ def articles_per_day_svg(
         return Markup("")
     top = sorted(totals, key=lambda s: -totals[s])[:max_sources]
     colors = {source: PALETTE[i] for i, source in enumerate(top)}
+    # One bar for the long tail of each day: a hundred sources would draw a hundred per day.
+    for day, by_source in counts.items():
+        rest = [source for source in by_source if source not in colors]
+        if len(rest) > 1:
+            counts[day] = {s: n for s, n in by_source.items() if s in colors}
+            counts[day][f"{len(rest)} other sources"] = sum(by_source[s] for s in rest)
     try:  # every day of the range gets a slot, even days with no articles
         first, last = date.fromisoformat(min(counts)), date.fromisoformat(max(counts))
         days = [(first + timedelta(n)).isoformat() for n in range((last - first).days + 1)]

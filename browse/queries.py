@@ -40,7 +40,7 @@ def _page_limit(cap: int | None) -> str:
 # until is inclusive: "2025-03-02" takes in any time that day.
 FILTERS = """(:source = '' or a.source = :source)
     and (:language = '' or a.language = :language)
-    and (:author = '' or exists (select 1 from json_each(a.authors) where value = :author))
+    and (:author = '' or a.id in (select article_id from article_authors where author = :author))
     and (:since = '' or a.published >= :since)
     and (:until = '' or a.published <= :until || '~')"""
 
@@ -295,32 +295,41 @@ where {FILTERS}
 order by a.published desc
 limit {LIMIT}"""
 
-# Reads only the (source, published) index; the site name comes from each source's newest row.
+# Counts from the daily_counts summary (kept by triggers, pipelines/archive/schema.py); first
+# and last dates and the site name are index lookups on (source, published) per source.
 SOURCES_SQL = """select s.source,
   (select site_name from articles where source = s.source order by published desc limit 1)
     as site_name,
-  s.articles, s.first_published, s.last_published
+  s.articles,
+  (select min(published) from articles where source = s.source) as first_published,
+  (select max(published) from articles where source = s.source) as last_published
 from (
-  select source, count(*) as articles, min(published) as first_published,
-    max(published) as last_published
-  from articles group by source
+  select source, sum(articles) as articles from daily_counts group by source
+  having sum(articles) > 0
 ) s
 order by s.articles desc"""
 
 # Days counted back from the newest publication date (not from today: an archive can be old);
-# dates more than a day in the future are wrong and ignored.
-ARTICLES_PER_DAY_SQL = """with newest as (
-  select max(published) as published from articles
-  where published <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 day')
+# dates more than a day in the future are wrong and ignored. Reads the daily_counts summary.
+NEWEST_DAY_SQL = """select max(day) as day from daily_counts
+  where day != '' and articles > 0 and day <= date('now', '+1 day')"""
+
+ARTICLES_PER_DAY_SQL = f"""with newest as (
+  {NEWEST_DAY_SQL}
 )
-select substr(published, 1, 10) as day, source, count(*) as articles
-from articles
-where published >= date((select published from newest),
-                        '-' || coalesce(nullif(:days, ''), 60) || ' days')
-  and published <= (select published from newest)
+select day, source, articles
+from daily_counts
+where day >= date((select day from newest), '-' || coalesce(nullif(:days, ''), 60) || ' days')
+  and day <= (select day from newest)
+  and articles > 0
   and (:source = '' or source = :source)
-group by day, source
 order by day, source"""
+
+# Authors by number of articles, from the author_counts summary (kept by triggers).
+AUTHORS_SQL = f"""select author, articles from author_counts
+where articles > 0 and (:author = '' or author like '%' || :author || '%')
+order by articles desc, author
+limit {LIMIT}"""
 
 RECENT_RUNS_SQL = f"""select id, started, ended, status, finish_reason, spider, pages_fetched,
   articles_new, articles_updated, articles_unchanged, pages_dropped, errors
@@ -399,6 +408,12 @@ def canned_queries(*, has_similar: bool = False) -> dict[str, dict]:
             "title": "Articles per day per source",
             "description": "Articles published per day and source over the last `days` days "
             "(60 by default) of the archive.",
+        },
+        "authors": {
+            "sql": AUTHORS_SQL,
+            "title": "Authors",
+            "description": "Authors by number of articles; `author` filters by part of a name. "
+            "The articles table's author facet covers the rows shown; this covers the archive.",
         },
         "recent_runs": {
             "sql": RECENT_RUNS_SQL,

@@ -307,7 +307,7 @@ def test_table_search_is_raw_fts_sorted_newest_first_with_facets(ds):
     data = get(
         ds,
         "/archive/articles.json?_shape=objects&"
-        + urlencode({"_search": '"prime minister" OR minist*'}),
+        + urlencode({"_search": '"prime minister" OR minist*', "_facet_array": "authors"}),
     ).json()
     assert [row["id"] for row in data["rows"]] == [2, 5, 3, 4]  # sort_desc: published
     facets = data["facet_results"]

@@ -40,6 +40,7 @@ from browse.plugin.cells import (
 from browse.queries import (
     ARTICLES_PER_DAY_SQL,
     LATEST_SQL,
+    NEWEST_DAY_SQL,
     RECENT_RUNS_SQL,
     SOURCES_SQL,
 )
@@ -188,6 +189,7 @@ def prepare_jinja2_environment(env):
     env.filters["fts_error"] = search_error
     env.filters["safe_url"] = safe_url
     env.globals["table_args"] = table_args
+    env.globals["recent_days"] = RECENT_DAYS
     env.globals["articles_per_day_svg"] = articles_per_day_svg
 
 
@@ -203,10 +205,29 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def table_args(params: dict[str, str]) -> str:
-    """Query string of the articles table showing a search's matches (all of them, newest
-    first, with facets) from the search page's parameters."""
+# The home page's link to the articles table, with counts and facets, covers this many days
+# back from the newest article: facets over a year of a million articles take seconds. Its link
+# to everything says so and leaves facets out (?_nofacet=1).
+RECENT_DAYS = 30
+
+
+def recent_since(newest_day: str | None) -> str | None:
+    """The first day of the RECENT_DAYS ending on `newest_day` (YYYY-MM-DD), or None."""
+    try:
+        return (date.fromisoformat(newest_day or "") - timedelta(days=RECENT_DAYS - 1)).isoformat()
+    except ValueError:
+        return None
+
+
+def table_args(params: dict[str, str], light: bool = False) -> str:
+    """Query string of the articles table showing a search's matches from the search page's
+    parameters: newest first with counts and facets, or with `light` newest archived first
+    without them. Datasette's table search reads every match for its counts, facets and date
+    order (SQLite looks each match up by rowid): seconds for a common word in a big archive;
+    the `light` view only collects the matching ids and walks them in order."""
     args = {"_search": params.get("q", ""), "_sort_desc": "published"}
+    if light:
+        args.update(_sort_desc="id", _nocount="1", _nofacet="1")
     for name, arg in (("source", "source"), ("language", "language")):
         if params.get(name):
             args[arg] = params[name]
@@ -287,9 +308,11 @@ def _home(datasette, database: str):
         per_day = await _rows(
             datasette, database, ARTICLES_PER_DAY_SQL, {"days": "60", "source": ""}
         )
+        newest = await _rows(datasette, database, NEWEST_DAY_SQL, {})
         return {
             "sources": await _rows(datasette, database, SOURCES_SQL, {}),
             "chart": articles_per_day_svg(per_day),
+            "recent_since": recent_since(newest[0]["day"] if newest else None),
         }
 
     async def home() -> dict[str, Any]:
@@ -339,7 +362,13 @@ def _article_page(datasette, database: str, request, table: str):
 async def _search_form(datasette, database: str) -> dict[str, Any]:
     """The choices of the search form's source and language menus."""
     db = datasette.get_database(database)
-    sources = await db.execute("select distinct source from articles order by source")
+    summary = "daily_counts" in _table_names(datasette, database)  # else not migrated yet
+    sources = await db.execute(
+        "select source from daily_counts where articles > 0 and source != ''"
+        " group by source order by source"
+        if summary
+        else "select distinct source from articles order by source"
+    )
     languages = await db.execute(  # no index on language: a full scan, hence the cache
         "select language from articles where language is not null group by language"
         " order by count(*) desc limit 30"
@@ -420,7 +449,18 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             "search_paging": search_paging,
         }
     if template == "query.html" and query == "articles_per_day":
-        return {"archive_page": "articles_per_day"}
+        # The chart draws every row: the table below stops at max_returned_rows (and says so),
+        # which 100 sources reach in ten days.
+        async def per_day_chart():
+            params = {
+                "days": request.args.get("days", ""),
+                "source": request.args.get("source", ""),
+            }
+            return articles_per_day_svg(
+                await _rows(datasette, database, ARTICLES_PER_DAY_SQL, params)
+            )
+
+        return {"archive_page": "articles_per_day", "per_day_chart": per_day_chart}
     return {"archive_page": None}
 
 

@@ -11,12 +11,14 @@ import sqlite_utils
 from crawler.compression import compress_html
 from crawler.items import METADATA_FIELDS, ArticleItem
 from crawler.urls import url_key
+from pipelines.archive.schema import SIMHASH_BANDS, SIMILAR_MIN_WORDS, simhash_bands
 
 # Near-duplicates: SimHash bits that may differ, and how far apart in time copies appear.
 # Unrelated articles differ in 16+ of 64 bits; a copy with an extra or missing paragraph in 2-9.
 SIMILAR_MAX_DISTANCE = 6
 SIMILAR_WINDOW = timedelta(days=3)
-SIMILAR_MIN_WORDS = 80
+# Band lookups find every pair at most SIMHASH_BANDS - 1 bits apart.
+assert SIMILAR_MAX_DISTANCE < SIMHASH_BANDS
 
 METADATA_COLUMNS = METADATA_FIELDS  # stored as `articles` columns of the same names
 
@@ -126,21 +128,25 @@ def link_similar(db: sqlite_utils.Database, article_id: int, item: ArticleItem, 
     if not item.simhash or item.word_count < SIMILAR_MIN_WORDS:
         return 0
     day = _day(item.published or now)
-    low = (day - SIMILAR_WINDOW).isoformat()[:10]
-    high = (day + SIMILAR_WINDOW + timedelta(days=1)).isoformat()[:10]
+    window = range(-SIMILAR_WINDOW.days, SIMILAR_WINDOW.days + 1)
+    days = [(day + timedelta(days=n)).isoformat()[:10] for n in window]
     own = int(item.simhash, 16)
+    bands = simhash_bands(item.simhash)
+    # Refresh this article's bands (its text or date may have changed), then read the
+    # articles sharing a band within the window: a few dozen, not a week of articles.
+    db.execute("delete from simhash_bands where article_id = ?", [article_id])
+    published_day = (item.published or now)[:10]
+    db.conn.executemany(
+        "insert or ignore into simhash_bands (band, day, article_id) values (?, ?, ?)",
+        [(band, published_day, article_id) for band in bands],
+    )
     rows = db.execute(
-        """select id, simhash from articles
-           where (published between :low and :high
-                  or (published is null and first_seen between :low and :high))
-             and source != :source and id != :id and word_count >= :words""",
-        {
-            "low": low,
-            "high": high,
-            "source": item.source,
-            "id": article_id,
-            "words": SIMILAR_MIN_WORDS,
-        },
+        f"""select id, simhash from articles where id in (
+              select article_id from simhash_bands
+              where day in ({", ".join("?" for _ in days)})
+                and band in ({", ".join("?" for _ in bands)}))
+            and source != ? and id != ? and word_count >= ?""",
+        [*days, *bands, item.source, article_id, SIMILAR_MIN_WORDS],
     ).fetchall()
     links = []
     for other_id, other_hash in rows:

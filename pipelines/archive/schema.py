@@ -6,6 +6,7 @@ a busy timeout and an up-to-date schema.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -184,6 +185,12 @@ def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Da
         _check_is_archive(db, path)
         if not db.table_names():
             raise ArchiveError(f"{path} is an empty database: run a crawl first")
+        managed = "_sqlite_migrations" in db.table_names()
+        if managed and migrations.pending(db) and os.access(path, os.W_OK):
+            # Written by an older version: add what readers expect (summary tables), once.
+            db.close()
+            open_archive(path).close()
+            return open_archive(path, readonly=True)
         return db
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
@@ -249,6 +256,29 @@ def m005_out_of_scope_and_warnings(db: sqlite_utils.Database) -> None:
     db["crawl_runs"].add_column("warnings", str)
 
 
+# SimHash bands: a 64-bit hash cut into SIMHASH_BANDS pieces. Two hashes at most
+# SIMHASH_BANDS - 1 bits apart agree on at least one piece (pigeonhole), so near-duplicates are
+# found by exact band lookups instead of reading every article of the week.
+SIMHASH_BANDS = 7
+# Shorter texts are not compared for near-duplicates (pipelines/archive/articles.py).
+SIMILAR_MIN_WORDS = 80
+
+
+def simhash_bands(simhash: str) -> list[int]:
+    """The band keys of a hex SimHash (band number * 1024 + the band's bits)."""
+    value = int(simhash, 16)
+    bands, shift = [], 0
+    for band in range(SIMHASH_BANDS):
+        width = (64 - shift) // (SIMHASH_BANDS - band)
+        bands.append(band * 1024 + ((value >> shift) & ((1 << width) - 1)))
+        shift += width
+    return bands
+
+
+# The day an article counts under: its publication day, else the day it was first archived.
+ARTICLE_DAY = "coalesce(substr({row}.published, 1, 10), substr({row}.first_seen, 1, 10), '')"
+
+
 @migrations()
 def m006_article_markdown(db: sqlite_utils.Database) -> None:
     # The body with its headings, lists and block quotes, as markdown (the article page shows
@@ -261,3 +291,133 @@ def m007_byline(db: sqlite_utils.Database) -> None:
     # The credit as the page publishes it (people, an organisation or a desk); `authors` keeps
     # the people in it. Existing archives get it from their stored HTML: `newsarchive reextract`.
     db["articles"].add_column("byline", str)
+
+
+@migrations()
+def m008_summaries_for_scale(db: sqlite_utils.Database) -> None:
+    # Overviews read these small tables instead of a million articles (issue 18). Triggers keep
+    # them exact under every writer: crawls, the distributed ingester, re-extraction, SQL.
+    db.execute(
+        """create table daily_counts (
+             day text not null, source text not null, articles integer not null,
+             words integer not null, newest_first_seen text,
+             primary key (day, source)) without rowid"""
+    )
+    db.execute(
+        """create table author_counts (
+             author text primary key, articles integer not null) without rowid"""
+    )
+    day = "substr({row}.published, 1, 10)"
+    plus = f"""insert into daily_counts (day, source, articles, words, newest_first_seen)
+          values (coalesce({day.format(row="new")}, ''), coalesce(new.source, ''), 1,
+                  coalesce(new.word_count, 0), new.first_seen)
+          on conflict (day, source) do update set articles = articles + 1,
+            words = words + excluded.words,
+            newest_first_seen = max(coalesce(newest_first_seen, ''), excluded.newest_first_seen);"""
+    # A deleted article leaves newest_first_seen as it was: it is a high-water mark.
+    minus = f"""update daily_counts set articles = articles - 1,
+            words = words - coalesce(old.word_count, 0)
+          where day = coalesce({day.format(row="old")}, '')
+            and source = coalesce(old.source, '');"""
+    author_plus = """insert into author_counts (author, articles)
+          select distinct value, 1 from json_each(case when json_valid(new.authors)
+                                            and json_type(new.authors) = 'array'
+                                          then new.authors else '[]' end)
+          where type = 'text'
+          on conflict (author) do update set articles = articles + 1;"""
+    author_minus = """update author_counts set articles = articles - 1
+          where author in (select value from json_each(case when json_valid(old.authors)
+                                                         and json_type(old.authors) = 'array'
+                                                       then old.authors else '[]' end)
+                           where type = 'text');"""
+    db.execute(
+        f"create trigger articles_summary_ai after insert on articles begin {plus} "
+        f"{author_plus} end"
+    )
+    db.execute(
+        f"create trigger articles_summary_ad after delete on articles begin {minus} "
+        f"{author_minus} end"
+    )
+    db.execute(
+        f"""create trigger articles_summary_au_day
+            after update of published, source, word_count on articles
+            when {day.format(row="old")} is not {day.format(row="new")}
+              or old.source is not new.source or old.word_count is not new.word_count
+            begin {minus} {plus} end"""
+    )
+    db.execute(
+        f"""create trigger articles_summary_au_authors after update of authors on articles
+            when old.authors is not new.authors begin {author_minus} {author_plus} end"""
+    )
+    db.execute(
+        f"""insert into daily_counts (day, source, articles, words, newest_first_seen)
+            select coalesce({day.format(row="articles")}, ''), coalesce(source, ''), count(*),
+              coalesce(sum(word_count), 0), max(first_seen)
+            from articles group by 1, 2"""
+    )
+    db.execute(
+        """insert into author_counts (author, articles)
+           select value, count(*) from articles, json_each(case when json_valid(authors)
+                                                     and json_type(authors) = 'array'
+                                                   then authors else '[]' end)
+           where type = 'text' group by value"""
+    )
+    # Near-duplicate candidates by SimHash band and day (see SIMHASH_BANDS).
+    db.execute(
+        # day first: new articles are written next to each other (the newest days), not at
+        # random places of an index as big as the archive
+        """create table simhash_bands (
+             day text not null, band integer not null, article_id integer not null,
+             primary key (day, band, article_id)) without rowid"""
+    )
+    db.execute("create index simhash_bands_article_id on simhash_bands (article_id)")
+    rows = db.execute(
+        f"select id, simhash, {ARTICLE_DAY.format(row='articles')} from articles"
+        " where simhash is not null and simhash != '' and word_count >= ?",
+        [SIMILAR_MIN_WORDS],
+    ).fetchall()
+    db.conn.executemany(
+        "insert or ignore into simhash_bands (band, day, article_id) values (?, ?, ?)",
+        [(band, day_, id_) for id_, hash_, day_ in rows for band in simhash_bands(hash_)],
+    )
+
+
+@migrations()
+def m009_indexes_for_scale(db: sqlite_utils.Database) -> None:
+    # Covering indexes: the table's default order (published), a source's or a language's
+    # articles, the source and language facets and counts over a date range read the index
+    # alone (with a one-column language index SQLite read every row of a date range).
+    for old in ("published", "source_published", "language"):
+        db.execute(f"drop index if exists idx_articles_{old}")
+    db["articles"].create_index(["published", "source", "language"], if_not_exists=True)
+    db["articles"].create_index(["source", "published", "language"], if_not_exists=True)
+    db["articles"].create_index(["language", "published", "source"], if_not_exists=True)
+    # A crawl run's page counts the articles and versions it stored.
+    db["articles"].create_index(["run_id"], if_not_exists=True)
+    db["article_versions"].create_index(["run_id"], if_not_exists=True)
+    # Who wrote what, from the authors lists: the author filter of search reads it instead of
+    # every matching article's authors.
+    db.execute(
+        """create table article_authors (
+             author text not null, article_id integer not null,
+             primary key (author, article_id)) without rowid"""
+    )
+    db.execute("create index article_authors_article_id on article_authors (article_id)")
+    names = """select distinct value from json_each(case when json_valid({row}.authors)
+                 and json_type({row}.authors) = 'array' then {row}.authors else '[]' end)
+               where type = 'text'"""
+    add = f"""insert or ignore into article_authors (author, article_id)
+              select value, new.id from ({names.format(row="new")});"""
+    remove = "delete from article_authors where article_id = old.id;"
+    db.execute(f"create trigger articles_authors_ai after insert on articles begin {add} end")
+    db.execute(f"create trigger articles_authors_ad after delete on articles begin {remove} end")
+    db.execute(
+        f"""create trigger articles_authors_au after update of authors on articles
+            when old.authors is not new.authors begin {remove} {add} end"""
+    )
+    db.execute(
+        """insert or ignore into article_authors (author, article_id)
+            select j.value, a.id from articles a, json_each(case when json_valid(a.authors)
+              and json_type(a.authors) = 'array' then a.authors else '[]' end) j
+            where j.type = 'text'"""
+    )

@@ -1,0 +1,117 @@
+"""Every page linked from the home page and from search result pages answers 200: the same walk
+`python -m bench.scale` times, on a small synthetic archive written through store_article."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bench.scale import FILTERED_SEARCHES, SEARCHES
+from bench.scale_archive import build_archive
+from bench.scale_walk import discover, local_links, page_kind
+from browse import make_datasette
+
+
+@pytest.fixture(scope="module")
+def small_archive(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scale") / "archive.db"
+    build_archive(path, 400, progress=lambda _: None, days=4)
+    return path
+
+
+@pytest.mark.slow
+def test_every_page_reached_from_home_and_search_answers_200(small_archive):
+    ds = make_datasette(small_archive)
+
+    async def walk():
+        pages = await discover(ds.client, SEARCHES + FILTERED_SEARCHES)
+        statuses = {}
+        for page in pages:
+            response = await ds.client.get(page.path)
+            statuses[page.path] = (page.kind, response.status_code)
+        return statuses
+
+    statuses = asyncio.run(walk())
+    failed = {path: got for path, got in statuses.items() if got[1] != 200}
+    assert not failed
+    kinds = {kind for kind, _ in statuses.values()}
+    expected = {
+        "home",
+        "article",
+        "crawl run",
+        "database page",
+        "search",
+        "search with filters",
+        "table: articles",
+        "table: articles by source",
+        "table: articles search",
+        "query or table: articles_feed (atom)",
+        "query or table: search_feed (atom)",
+        "query or table: articles_per_day",
+        "query or table: recent_runs",
+        "query or table: authors",
+    }
+    assert expected <= kinds, expected - kinds
+    assert sum(kind == "article" for kind, _ in statuses.values()) >= 10
+
+
+@pytest.mark.slow
+def test_the_summaries_of_the_synthetic_year_match_its_articles(small_archive):
+    import sqlite3
+
+    conn = sqlite3.connect(small_archive)
+    try:
+        counted = conn.execute(
+            "select source, count(*) from articles group by source order by source"
+        ).fetchall()
+        summed = conn.execute(
+            "select source, sum(articles) from daily_counts group by source"
+            " having sum(articles) > 0 order by source"
+        ).fetchall()
+        versions = conn.execute("select count(*) from article_versions").fetchone()[0]
+        runs = conn.execute("select count(*) from crawl_runs").fetchone()[0]
+    finally:
+        conn.close()
+    assert counted == summed
+    assert versions > 0
+    assert runs == 4 * 48  # every 30 minutes
+
+
+def test_links_and_kinds():
+    html = (
+        '<a href="/archive/articles?source=a">x</a><a href="https://e.example/">out</a>'
+        '<a href="/-/static/app.css">css</a><a href="#top">top</a>'
+        '<a href="/archive/articles?source=a">again</a><a href="/archive/articles/3">a</a>'
+    )
+    assert local_links(html) == ["/archive/articles?source=a", "/archive/articles/3"]
+    assert page_kind("/archive/articles?source=a") == "table: articles by source"
+    assert page_kind("/archive/search?q=x&since=2025-01-01") == "search with filters"
+    assert page_kind("/archive/search_feed.atom?q=x") == "query or table: search_feed (atom)"
+    assert page_kind("/") == "home"
+
+
+def test_links_to_heavy_table_views_are_bounded_and_say_so(tmp_path):
+    from tests.test_browse import make_archive
+
+    ds = make_datasette(make_archive(tmp_path / "archive.db"))
+
+    async def pages():
+        home = (await ds.client.get("/")).text
+        found = (await ds.client.get("/archive/search?q=minister")).text
+        dated = (await ds.client.get("/archive/search?q=minister&since=2025-01-01")).text
+        return home, found, dated
+
+    home, found, dated = asyncio.run(pages())
+    # the newest article is of 2025-03-02: the last 30 days start on 2025-02-01
+    assert "/archive/articles?published__gte=2025-02-01" in local_links(home)
+    assert "Browse the last 30 days" in home
+    assert "/archive/articles?_nofacet=1" in local_links(home)
+    links = local_links(found)
+    assert "/archive/articles?_search=minister&_sort_desc=id&_nocount=1&_nofacet=1" in links
+    assert "add dates for counts and facets" in found
+    # a search with dates of its own links all its matches with facets
+    assert (
+        "/archive/articles?_search=minister&_sort_desc=published&published__gte=2025-01-01"
+        in local_links(dated)
+    )
