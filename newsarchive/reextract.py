@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -15,6 +14,7 @@ from crawler.items import PageItem
 from crawler.sources import SourcesError, load_sources
 from newsarchive.crawl import lock_archive
 from newsarchive.errors import CommandError
+from newsarchive.filters import check_date
 from pipelines.archive.articles import metadata_columns
 from pipelines.archive.schema import open_archive
 from pipelines.article.core import extract_article
@@ -103,11 +103,7 @@ def reextract_file(
     """Re-extract the archive at `db_path` (holding its write lock), with the drop_selectors
     of the sources file when there is one; a one-line summary of what changed. CommandError
     for a missing archive, a bad date, a bad sources file or a source with no articles."""
-    if since:
-        try:
-            since = (date if len(since) == 10 else datetime).fromisoformat(since).isoformat()
-        except ValueError:
-            raise CommandError(f"--since: expected a date like 2025-03-14, got {since!r}") from None
+    since = check_date("--since", since)
     if not Path(db_path).exists():
         raise CommandError(f"{db_path} does not exist: run a crawl first")
     selectors = {}

@@ -247,3 +247,21 @@ def m005_out_of_scope_and_warnings(db: sqlite_utils.Database) -> None:
     # pages it archived despite a defect ({kind: count}: charset_mismatch, invalid_utf8...).
     db["crawl_runs"].add_column("out_of_scope", str)
     db["crawl_runs"].add_column("warnings", str)
+
+
+@migrations()
+def m006_warc_files(db: sqlite_utils.Database) -> None:
+    # WARC files imported (`newsarchive import`), with the filters used: how far each is done,
+    # so an import that stopped goes on from there and a file imported before is skipped.
+    db["warc_files"].create(
+        {
+            "location": str,  # path (absolute) or URL
+            "filters": str,  # JSON of the import's --source/--domain/--since/--until
+            "offset": int,  # every record before this byte offset is archived or counted
+            "completed": str,  # when it was read to its end (null: not yet)
+            "updated": str,
+            "run_id": int,
+        },
+        pk=("location", "filters"),
+        if_not_exists=True,
+    )

@@ -154,7 +154,8 @@ def find_published(
     url: str | None,
     hints: Mapping[str, Any] | None,
 ) -> tuple[str | None, str | None]:
-    """(ISO date, source) of publication; source is jsonld, meta, feed, sitemap, text or None."""
+    """(ISO date, source) of publication; source is jsonld, meta, feed, sitemap, text, warc
+    (the `captured` hint: a WARC-Date) or None."""
     if found := _jsonld_date(page, "datePublished", "dateCreated", "uploadDate"):
         return found, "jsonld"
     found = _meta_date(page, PUBLISHED_META) or _markup_date(tree, "datePublished")
@@ -169,6 +170,9 @@ def find_published(
     found = _htmldate(tree, extensive=True, url=url)
     if found and not found.endswith("-01-01"):
         return found, "text"
+    # Last: when a web archive captured the page (its WARC-Date), which it cannot predate.
+    if found := parse_date(hints.get("captured")):
+        return found, "warc"
     return None, None
 
 
