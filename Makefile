@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-extraction bench-crawl bench-search bench-distributed serve clean
+.PHONY: install demo test lint format bench bench-extraction bench-crawl bench-search bench-distributed bench-warc serve clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-crawl: install
 
 bench-search: install
 	$(PY) -m bench.search
+
+bench-warc: install
+	$(PY) -m bench.warc
 
 bench-distributed: install
 	$(PY) -m bench.distributed

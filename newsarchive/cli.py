@@ -470,3 +470,36 @@ def import_(
         click.echo(f"not read to its end: {line}", err=True)
     if not ok:
         sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--warc", "warc", metavar="FILE", help="Write the stored raw pages as WARC (.warc.gz)."
+)
+@click.option(
+    "--jsonl", metavar="FILE", help="Write the articles with their metadata as JSON Lines."
+)
+@click.option(
+    "--csv", "csv_path", metavar="FILE", help="Write the articles with their metadata as CSV."
+)
+@click.option("--source", help="Only the articles of this source.")
+@click.option("--since", help="Only articles published on or after this date (ISO).")
+@click.option("--until", help="Only articles published on or before this date (ISO).")
+@one_line_errors
+def export(db_path, warc, jsonl, csv_path, source, since, until) -> None:
+    """Export the archive: articles with their metadata (--jsonl, --csv) and the raw pages
+    (--warc) for replay tools and other archives."""
+    from newsarchive.export import export_archive
+
+    click.echo(
+        export_archive(
+            db_path,
+            warc=warc,
+            jsonl=jsonl,
+            csv_path=csv_path,
+            source=source,
+            since=since,
+            until=until,
+        )  # fmt: skip
+    )

@@ -4,6 +4,8 @@ through the crawl's own pipelines (crawler.spiders.warc), resumable file by file
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from newsarchive.crawl import CrawlResult, lock_archive, project_settings, run_c
 from newsarchive.errors import CommandError
 from newsarchive.filters import check_date
 from pipelines.archive.schema import open_archive
+
+logger = logging.getLogger(__name__)
 
 
 def _locations(files: Sequence[str]) -> list[str]:
@@ -40,7 +44,6 @@ class Progress:
     def __init__(self, db_path: str, filters: dict):
         self.db = open_archive(db_path)
         self.filters = json.dumps(filters, sort_keys=True)
-        self.run_id: int | None = None
 
     def done(self) -> dict[str, tuple[int, bool]]:
         """location -> (offset to go on from, read to its end) for these filters."""
@@ -51,18 +54,24 @@ class Progress:
         return {location: (offset, bool(completed)) for location, offset, completed in rows}
 
     def record(self, location: str, offset: int, completed: bool) -> None:
-        with self.db.atomic():
-            self.db["warc_files"].upsert(
-                {
-                    "location": location,
-                    "filters": self.filters,
-                    "offset": offset,
-                    "completed": now_iso() if completed else None,
-                    "updated": now_iso(),
-                    "run_id": self.run_id,
-                },
-                pk=("location", "filters"),
+        """Save how far `location` is done. A write the crawl's writer holds up is given up
+        on (logged): the next checkpoint, a second later, saves as much."""
+        values = [location, self.filters, offset, now_iso() if completed else None, now_iso()]
+        try:
+            # IMMEDIATE: a deferred transaction that another writer overtakes fails at once.
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                """insert into warc_files (location, filters, offset, completed, updated)
+                   values (?, ?, ?, ?, ?) on conflict (location, filters) do update set
+                   offset = excluded.offset, completed = excluded.completed,
+                   updated = excluded.updated""",
+                values,
             )
+            self.db.execute("COMMIT")
+        except sqlite3.Error as error:
+            logger.warning("cannot record how far %s is imported: %s", location, error)
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
 
     def close(self) -> None:
         self.db.close()
@@ -97,9 +106,8 @@ def import_warcs(
         known = {s.name for s in sources}
         unknown = [name for name in source_names if name not in known]
         if unknown:
-            raise CommandError(
-                f"unknown source {unknown[0]!r} in {sources_path}; sources: {', '.join(sorted(known))}"
-            )
+            names = ", ".join(sorted(known))
+            raise CommandError(f"unknown source {unknown[0]!r} in {sources_path}; sources: {names}")
     locations = _locations(files)
     lock_archive(db_path, "import")
     filters = {"source": sorted(source_names), "domain": sorted(domains)}
@@ -129,9 +137,10 @@ def import_warcs(
             on_checkpoint=state.record,
         )
         if result.run is not None:
-            state.db.execute(
-                "update warc_files set run_id = ? where run_id is null", [result.run["id"]]
-            )
+            with state.db.atomic():
+                state.db.execute(
+                    "update warc_files set run_id = ? where run_id is null", [result.run["id"]]
+                )
     finally:
         state.close()
     return result

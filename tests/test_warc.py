@@ -172,8 +172,9 @@ def test_filters_keep_one_domain_and_a_date_range(tmp_path):
     sources = tmp_path / "sources.toml"
     sources.write_text('[[sources]]\nname = "news"\nurls = ["https://news.example.com/"]\n')
     db = tmp_path / "a.db"
+    window = ("--since", "2024-06-03", "--until", "2024-06-05")
     result = run_cli("import", str(path), "--db", str(db), "--sources", str(sources),
-                     "--source", "news", "--since", "2024-06-03", "--until", "2024-06-05")  # fmt: skip
+                     "--source", "news", *window)  # fmt: skip
     assert result.returncode == 0, result.stderr
     rows = query(db, "select source, fetched_url from articles")
     assert [r["source"] for r in rows] == ["news"]  # June 3-5, and of those only June 4 is news
@@ -240,21 +241,26 @@ def test_a_crawls_warc_imported_into_an_empty_archive_gives_the_same_articles(
 ):
     warcs = tmp_path / "warcs"
     crawled = tmp_path / "crawl.db"
+    small = "NEWSARCHIVE_WARC_MAX_SIZE=60000"  # so that files rotate
     crawl = run_cli("crawl", "--sources", str(demo_sources), "--db", str(crawled),
-                    "--warc", str(warcs), *FAST)  # fmt: skip
+                    "--warc", str(warcs), "-s", small, *FAST)  # fmt: skip
     assert crawl.returncode == 0, crawl.stderr
     files = sorted(warcs.glob("newsarchive-*.warc.gz"))
-    assert len(files) == 1 and not list(warcs.glob("*.open"))
-    assert files[0].with_name(files[0].name.removesuffix(".warc.gz") + ".cdxj").stat().st_size
-    with open(files[0], "rb") as stream:
-        records = list(_records(stream))
-    assert records[0]["type"] == "warcinfo" and b"newsarchive" in records[0]["payload"]
+    assert len(files) > 1 and not list(warcs.glob("*.open"))  # rotated, all closed
+    records = []
+    for path in files:
+        assert path.with_name(path.name.removesuffix(".warc.gz") + ".cdxj").stat().st_size
+        with open(path, "rb") as stream:
+            own = list(_records(stream))
+        assert own[0]["type"] == "warcinfo" and b"newsarchive" in own[0]["payload"]
+        records += own
     responses = [r for r in records if r["type"] == "response"]
     requests = [r for r in records if r["type"] == "request"]
     assert len(responses) == len(requests) >= 41 + 4  # articles, feeds, sitemaps, robots.txt
     assert all(r["digest"].startswith("sha1:") for r in responses)
     assert any(r["url"].endswith("/robots.txt") for r in responses)
     assert all(r["version"] == "WARC/1.1" for r in records)
+    assert all(b"User-Agent" in r["http"] for r in requests)
 
     imported = tmp_path / "import.db"
     result = run_cli("import", *map(str, files), "--db", str(imported),
@@ -274,6 +280,7 @@ def _records(stream):
             "digest": record.rec_headers.get_header("WARC-Payload-Digest") or "",
             "version": record.rec_headers.protocol,
             "payload": record.content_stream().read(),
+            "http": record.http_headers.to_bytes() if record.http_headers else b"",
         }
 
 
