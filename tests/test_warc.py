@@ -308,3 +308,17 @@ def test_export_jsonl_csv_and_warc_round_trip(tmp_path):
     assert query(again, sql) == query(db, sql)
     bad = run_cli("export", "--db", str(db))
     assert bad.returncode != 0 and "--warc, --jsonl or --csv" in bad.stderr
+
+
+def test_import_streams_a_warc_over_http(static_server, tmp_path):
+    folder, base = static_server
+    pages = article_pages(3)
+    write_articles(folder / "remote.warc.gz", pages)
+    db = tmp_path / "a.db"
+    result = run_cli("import", f"{base}/remote.warc.gz", "--db", str(db), "--sources", "none")
+    assert result.returncode == 0, result.stderr
+    assert query(db, "select count(*) as n from articles")[0]["n"] == 3
+    assert query(db, "select location from warc_files")[0]["location"] == f"{base}/remote.warc.gz"
+    missing = run_cli("import", f"{base}/missing.warc.gz", "--db", str(db))
+    assert missing.returncode == 1
+    assert "missing.warc.gz" in missing.stderr and "404" in missing.stderr

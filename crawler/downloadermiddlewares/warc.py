@@ -87,7 +87,9 @@ class WarcRecorderMiddleware:
                 _pairs(response.headers),
                 response.body,
                 protocol=response.protocol or "HTTP/1.1",
-                fields=crawl_fields(request.meta.get("source"), request.meta.get("hints")),
+                fields=crawl_fields(
+                    request.meta.get("source"), request.meta.get("hints"), request.meta.get("kind")
+                ),
                 request=(request.method, headers),
             )
         except OSError as error:  # a full disk: the crawl goes on, the archive is what matters

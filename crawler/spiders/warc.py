@@ -26,11 +26,12 @@ from urllib.parse import urljoin
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.http import Headers
+from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
 from crawler.downloadermiddlewares.charset import CharsetMiddleware
 from crawler.items import ArticleItem, PageItem
+from crawler.pagetype import is_article_page
 from crawler.signals import articles_stored
 from crawler.sources import Source, Target, in_domains, url_domain
 from crawler.spiders.news import page_from_response
@@ -139,11 +140,20 @@ class WarcImportSpider(Spider):
                         if self.stop_reading.is_set():
                             return
                 self._put(events, (location, None))
-            except OSError as error:  # cannot open it, or the connection broke
-                self._put(events, (location, error))
+            except Exception as error:  # noqa: BLE001 - cannot open it, the connection broke...
+                failure = error if isinstance(error, OSError) else OSError(f"{location}: {error}")
+                self._put(events, (location, failure))
             if self.stop_reading.is_set():
                 return
         self._put(events, (None, _END))
+
+    @staticmethod
+    def _wait(events: queue.Queue) -> Any:
+        # Never blocks for long: a thread stuck in get() would hold up the interpreter's exit.
+        try:
+            return events.get(timeout=0.5)
+        except queue.Empty:
+            return None
 
     @staticmethod
     def _put(events: queue.Queue, value: Any) -> bool:
@@ -164,7 +174,12 @@ class WarcImportSpider(Spider):
                 try:
                     location, event = events.get_nowait()
                 except queue.Empty:
-                    location, event = await loop.run_in_executor(None, events.get)
+                    got = await loop.run_in_executor(None, self._wait, events)
+                    if got is None:  # nothing yet: go on waiting while the reader reads
+                        if thread.is_alive() or not events.empty():
+                            continue
+                        return
+                    location, event = got
                 if event is _END:
                     return
                 item = self._handle(location, event)
@@ -206,7 +221,11 @@ class WarcImportSpider(Spider):
         stats.inc_value(PAGES)
         stats.inc_value(BYTES, len(event.body))
         stats.inc_value(SOURCE_PAGES.format(source))
-        item = self._page(event, source)
+        response = self._response(event)
+        if not self._is_candidate(event, response):
+            stats.inc_value(OUT_OF_SCOPE_PREFIX + "index_page")
+            return None
+        item = self._page(event, response, source)
         key = (location, event.offset)
         self.inflight[key] += 1
         self.by_key[(item.url, item.fetched_at)].append(key)
@@ -247,7 +266,17 @@ class WarcImportSpider(Spider):
                 return source.name
         return url_domain(capture.url)
 
-    def _page(self, capture: Capture, source: str) -> PageItem:
+    @staticmethod
+    def _is_candidate(capture: Capture, response: Response) -> bool:
+        """Whether the crawl that wrote the record took it for an article (then it is
+        judged as that crawl did); a record of any other crawler always is."""
+        if capture.kind in ("feed", "sitemap", "frontpage"):
+            return False
+        if capture.kind in ("page", "url") and isinstance(response, TextResponse):
+            return is_article_page(response)
+        return True
+
+    def _response(self, capture: Capture) -> Response:
         headers = Headers(capture.headers)
         headers.pop(b"Content-Encoding", None)  # the reader decoded the payload
         cls = responsetypes.from_args(headers=headers, url=capture.url, body=capture.body)
@@ -260,7 +289,9 @@ class WarcImportSpider(Spider):
             request=request,
             protocol=capture.protocol,
         )
-        response = self.charset.process_response(request, response)
+        return self.charset.process_response(request, response)
+
+    def _page(self, capture: Capture, response: Response, source: str) -> PageItem:
         # The page's own date first; else the feed's or sitemap's (a crawl's WARC says), else
         # the capture's date (published_source "warc").
         hints = {**capture.hints, "captured": capture.date}

@@ -26,6 +26,7 @@ BLOCK = 1 << 16
 # Extension fields our crawls write on response records (warcio keeps unknown fields).
 SOURCE_FIELD = "Newsarchive-Source"
 HINTS_FIELD = "Newsarchive-Hints"
+KIND_FIELD = "Newsarchive-Kind"  # what the crawl took the page for: article, page, feed...
 
 
 class NotAWarc(ValueError):
@@ -46,6 +47,7 @@ class Capture:
     protocol: str = "HTTP/1.1"
     source: str | None = None  # Newsarchive-Source, when a newsarchive crawl wrote it
     hints: dict[str, Any] = field(default_factory=dict)  # Newsarchive-Hints (feed dates)
+    kind: str | None = None  # Newsarchive-Kind
 
 
 @dataclass
@@ -170,6 +172,7 @@ def _capture(record: Any, offset: int, max_size: int) -> Capture | Skipped:
         body=body,
         protocol=http.protocol or "HTTP/1.1",
         source=_field(record, SOURCE_FIELD) or None,
+        kind=_field(record, KIND_FIELD) or None,
         hints=hints if isinstance(hints, dict) else {},
     )
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.warc.reader import HINTS_FIELD, SOURCE_FIELD
+from crawler.warc.reader import HINTS_FIELD, KIND_FIELD, SOURCE_FIELD
 
 logger = logging.getLogger(__name__)
 
@@ -167,10 +167,11 @@ class RotatingWarcFiles:
         return self.closed
 
 
-def crawl_fields(source: str | None, hints: dict | None) -> dict[str, str]:
-    """Our extension fields on a response record: its source and its feed or sitemap dates,
-    so an import of the file archives it as the crawl did."""
-    fields = {SOURCE_FIELD: source or ""}
+def crawl_fields(source: str | None, hints: dict | None, kind: str | None = None) -> dict[str, str]:
+    """Our extension fields on a response record: its source, what the crawl took it for
+    (article, page, frontpage, feed, sitemap) and its feed or sitemap dates, so that an import
+    of the file archives it as the crawl did."""
+    fields = {SOURCE_FIELD: source or "", KIND_FIELD: kind or ""}
     if hints:
         fields[HINTS_FIELD] = json.dumps(hints, default=str, sort_keys=True)
     return fields
