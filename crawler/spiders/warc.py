@@ -136,15 +136,14 @@ class WarcImportSpider(Spider):
         for location in self.files:
             try:
                 for event in read_warc(location, self.resume.get(location, 0), max_size):
-                    while not self._put(events, (location, event)):
-                        if self.stop_reading.is_set():
-                            return
-                self._put(events, (location, None))
+                    if not self._put(events, (location, event)):
+                        return
+                if not self._put(events, (location, None)):
+                    return
             except Exception as error:  # noqa: BLE001 - cannot open it, the connection broke...
                 failure = error if isinstance(error, OSError) else OSError(f"{location}: {error}")
-                self._put(events, (location, failure))
-            if self.stop_reading.is_set():
-                return
+                if not self._put(events, (location, failure)):
+                    return
         self._put(events, (None, _END))
 
     @staticmethod
@@ -155,17 +154,19 @@ class WarcImportSpider(Spider):
         except queue.Empty:
             return None
 
-    @staticmethod
-    def _put(events: queue.Queue, value: Any) -> bool:
-        try:
-            events.put(value, timeout=0.2)
-        except queue.Full:
-            return False
-        return True
+    def _put(self, events: queue.Queue, value: Any) -> bool:
+        """Queue one event, waiting for room; False once the spider stopped reading."""
+        while not self.stop_reading.is_set():
+            try:
+                events.put(value, timeout=0.2)
+            except queue.Full:
+                continue
+            return True
+        return False
 
     async def start(self) -> AsyncIterator[Any]:
         self.charset = CharsetMiddleware(self.crawler)  # labels checked as in a crawl
-        events: queue.Queue = queue.Queue(maxsize=256)
+        events: queue.Queue = queue.Queue(maxsize=64)  # bodies: memory stays flat
         thread = threading.Thread(target=self._reader, args=(events,), daemon=True)
         thread.start()
         loop = asyncio.get_running_loop()
