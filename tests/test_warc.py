@@ -207,7 +207,8 @@ def test_arc_and_other_files_get_one_line_errors(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_killed_import_goes_on_where_it_stopped(tmp_path):
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_a_killed_import_goes_on_where_it_stopped(tmp_path, how):
     pages = article_pages(400)
     path = write_articles(tmp_path / "big.warc.gz", pages)
     db = tmp_path / "a.db"
@@ -224,8 +225,13 @@ def test_a_killed_import_goes_on_where_it_stopped(tmp_path):
             stored = query(db, "select count(*) as n from articles")[0]["n"]
         except Exception:  # noqa: BLE001 - not created yet
             stored = 0
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    if how == "SIGKILL":
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    else:  # a graceful stop: the import finishes what it has in hand and says so
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=180) == 1
+        assert query(db, "select status from crawl_runs")[0]["status"] == "interrupted"
     assert 60 <= stored < 400, "the import finished before it could be killed"
     done = query(db, "select * from warc_files")
     assert len(done) == 1 and done[0]["completed"] is None and done[0]["offset"] > 0

@@ -311,6 +311,20 @@ class WarcImportSpider(Spider):
     def _release(self) -> None:
         self.processing = max(0, self.processing - 1)
         self.wake.set()
+        self._finish_closing()
+
+    def _finish_closing(self, tries: int = 50) -> None:
+        # Scrapy 2.19 checks whether a closing scraper is idle only when a response is done,
+        # never after an item from start(): on Ctrl-C/SIGTERM mid-import the spider would wait
+        # for ever. So once it closes, check it here until the last item is through.
+        scraper = self.crawler.engine.scraper if self.crawler.engine else None
+        slot = getattr(scraper, "slot", None)
+        if slot is None or slot.closing is None or slot.closing.called:
+            return
+        if slot.is_idle():
+            scraper._check_if_closing()
+        elif tries:
+            asyncio.get_running_loop().call_later(0.2, self._finish_closing, tries - 1)
 
     def _item_scraped(self, item: Any) -> None:
         self._release()  # stored only once its batch is committed (`_stored`)
