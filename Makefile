@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-quick lint format bench bench-extraction bench-crawl bench-search bench-scale bench-distributed serve clean
+.PHONY: install demo test test-quick lint format bench bench-extraction bench-crawl bench-search bench-scale bench-distributed bench-warc serve clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-search: install
 
 bench-scale: install
 	$(PY) -m bench.scale
+
+bench-warc: install
+	$(PY) -m bench.warc
 
 bench-distributed: install
 	$(PY) -m bench.distributed

@@ -83,6 +83,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.charset.CharsetMiddleware": 585,
     # sees a redirect before RedirectMiddleware
     "crawler.downloadermiddlewares.scope.RedirectScopeMiddleware": 610,
+    # raw responses (before decompression and redirects) into WARC files, with --warc DIR
+    "crawler.downloadermiddlewares.warc.WarcRecorderMiddleware": 860,
 }
 # CONCURRENT_REQUESTS_PER_DOMAIN, enforced (Scrapy 2.19's own downloader lets it slip).
 DOWNLOADER = "crawler.downloader.PoliteDownloader"
@@ -127,3 +129,8 @@ NEWSARCHIVE_EXTRACTION_TIMEOUT = 20.0
 NEWSARCHIVE_EXTRACTOR = "pipelines.article.core.extract_article"
 # Scrapy starts this many tasks for every response's output; an article page yields one item.
 CONCURRENT_ITEMS = 8
+
+# WARC files of the crawl's traffic (`crawl --warc DIR`); unused without a directory.
+NEWSARCHIVE_WARC_DIR = None  # write every response and its request into WARC files here
+NEWSARCHIVE_WARC_MAX_SIZE = 1_000_000_000  # bytes; then the next file is started
+NEWSARCHIVE_WARC_CDXJ = True  # a CDXJ index beside each finished file (for pywb)

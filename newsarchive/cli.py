@@ -120,6 +120,12 @@ def cli() -> None:
     help="Dry run: print the article URLs a crawl would fetch, per source and how they were "
     "found (feed, sitemap, page link, url); fetch no article, write nothing.",
 )
+@click.option(
+    "--warc",
+    "warc_dir",
+    metavar="DIR",
+    help="Also write every response into WARC files in DIR (sets NEWSARCHIVE_WARC_DIR).",
+)
 @setting_option
 @click.option(
     "--log-level",
@@ -161,6 +167,7 @@ def crawl(
     max_pages,
     max_error_rate,
     list_only,
+    warc_dir,
     settings,
     log_level,
     quiet,
@@ -184,6 +191,8 @@ def crawl(
     from newsarchive import crawl as runs
 
     overrides = runs.parse_overrides(settings)
+    if warc_dir:
+        overrides["NEWSARCHIVE_WARC_DIR"] = warc_dir
     adhoc = {"url": urls, "feed": feeds, "sitemap": sitemaps}
     sources, targets = runs.crawl_targets(sources_path, source_names, adhoc)
     if list_only:
@@ -438,11 +447,17 @@ def search(query, db_path, limit, everything, source, since, until, language, as
     show_default=True,
     help="Stop after this many seconds with nothing to do (0: run until stopped).",
 )
+@click.option(
+    "--warc",
+    "warc_dir",
+    metavar="DIR",
+    help="Also write every response into WARC files in DIR (sets NEWSARCHIVE_WARC_DIR).",
+)
 @setting_option
 @click.option("--log-level", type=LOG_LEVELS, help="Show Scrapy's log at this level.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @one_line_errors
-def worker(redis_url, namespace, worker_id, max_idle, settings, log_level, quiet) -> None:
+def worker(redis_url, namespace, worker_id, max_idle, warc_dir, settings, log_level, quiet) -> None:
     """Crawl for a distributed run: take requests from the shared frontier on Redis, download
     and extract them, and hand finished articles to `newsarchive ingest`.
 
@@ -460,6 +475,8 @@ def worker(redis_url, namespace, worker_id, max_idle, settings, log_level, quiet
     }
     if worker_id:
         overrides["NEWSARCHIVE_WORKER_ID"] = worker_id
+    if warc_dir:
+        overrides["NEWSARCHIVE_WARC_DIR"] = warc_dir
     sys.exit(0 if work(redis_url, namespace, overrides, _echo_or_silent(quiet)) else 1)
 
 
@@ -494,3 +511,91 @@ def ingest(redis_url, namespace, db_path, once, batch_size, quiet) -> None:
     echo = _echo_or_silent(quiet)
     ok = run_ingest(redis_url, namespace, db_path, once, batch_size, echo, quiet=quiet)
     sys.exit(0 if ok else 1)
+
+
+@cli.command("import")
+@click.argument("files", metavar="FILE_OR_URL...", nargs=-1, required=True)
+@db_option
+@click.option("--source", "source_names", multiple=True, help="Only records of this source.")
+@click.option("--domain", "domains", multiple=True, help="Only records of this domain.")
+@click.option("--since", help="Only records captured on or after this date (WARC-Date, ISO).")
+@click.option("--until", help="Only records captured on or before this date (WARC-Date, ISO).")
+@click.option(
+    "--sources",
+    "sources_path",
+    default=defaults.NEWSARCHIVE_SOURCES,
+    show_default=True,
+    help="Sources file naming the records' sources (optional).",
+)
+@setting_option
+@click.option("--log-level", type=LOG_LEVELS, help="Show Scrapy's log at this level.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@one_line_errors
+def import_(
+    files, db_path, source_names, domains, since, until, sources_path, settings, log_level, quiet
+) -> None:
+    """Import WARC files (.warc, .warc.gz; paths or http(s) URLs, streamed) into the archive,
+    through the same extraction, dedup and storage as a crawl. Files imported before are
+    skipped; an import that stopped goes on where it stopped."""
+    from newsarchive.crawl import IMPORT_LABELS, format_summary, parse_overrides
+    from newsarchive.warc_import import import_warcs, unfinished
+
+    progress = sys.stderr.isatty() and not quiet and not log_level
+    started = time.monotonic()
+    result = import_warcs(
+        db_path,
+        files,
+        sources_path=sources_path,
+        source_names=source_names,
+        domains=domains,
+        since=since,
+        until=until,
+        settings=parse_overrides(settings),
+        log_level=log_level or ("ERROR" if quiet or progress else "WARNING"),
+        progress=progress,
+        echo=_echo_or_silent(quiet),
+    )
+    if result is None:
+        return  # every file was imported before: said so above
+    failed = unfinished(result)
+    ok = result.ok and not failed
+    if not quiet or not ok:
+        summary = format_summary(result, time.monotonic() - started, IMPORT_LABELS)
+        click.echo(summary, err=not ok)
+    for line in failed:
+        click.echo(f"not read to its end: {line}", err=True)
+    if not ok:
+        sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--warc", "warc", metavar="FILE", help="Write the stored raw pages as WARC (.warc.gz)."
+)
+@click.option(
+    "--jsonl", metavar="FILE", help="Write the articles with their metadata as JSON Lines."
+)
+@click.option(
+    "--csv", "csv_path", metavar="FILE", help="Write the articles with their metadata as CSV."
+)
+@click.option("--source", help="Only the articles of this source.")
+@click.option("--since", help="Only articles published on or after this date (ISO).")
+@click.option("--until", help="Only articles published on or before this date (ISO).")
+@one_line_errors
+def export(db_path, warc, jsonl, csv_path, source, since, until) -> None:
+    """Export the archive: articles with their metadata (--jsonl, --csv) and the raw pages
+    (--warc) for replay tools and other archives."""
+    from newsarchive.export import export_archive
+
+    click.echo(
+        export_archive(
+            db_path,
+            warc=warc,
+            jsonl=jsonl,
+            csv_path=csv_path,
+            source=source,
+            since=since,
+            until=until,
+        )  # fmt: skip
+    )

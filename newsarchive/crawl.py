@@ -260,22 +260,35 @@ def run_crawl(
     return CrawlResult(run=run, stats=stats)
 
 
-def format_summary(result: CrawlResult, elapsed: float | None = None) -> str:
-    """A one-screen summary of a crawl run for the terminal."""
+IMPORT_LABELS = {"run": "Import", "pages": "responses read", "out of scope": "skipped records"}
+
+
+def format_summary(
+    result: CrawlResult, elapsed: float | None = None, labels: dict[str, str] | None = None
+) -> str:
+    """A one-screen summary of a crawl run for the terminal (`labels` renames its lines, e.g.
+    IMPORT_LABELS for a WARC import)."""
+    labels = labels or {}
     stopped = result.stats.get(STORAGE_ERROR)
     if result.run is None:
-        return f"Crawl did not start: {result.config_error or stopped or 'see the log above'}"
+        what = labels.get("run", "Crawl")
+        return f"{what} did not start: {result.config_error or stopped or 'see the log above'}"
     run = result.run
     status = run["status"]
     if stopped and status == "running":  # not even the run's end could be written
         status = "failed"
     lines = [
-        f"Crawl run {run['id']} {status} ({run['finish_reason'] or 'storage_error'})",
-        f"  pages fetched   {run['pages_fetched'] or 0}",
+        f"{labels.get('run', 'Crawl')} run {run['id']} {status}"
+        f" ({run['finish_reason'] or 'storage_error'})",
+        f"  {labels.get('pages', 'pages fetched'):<15} {run['pages_fetched'] or 0}",
         f"  articles        {run['articles_new'] or 0} new, {run['articles_updated'] or 0}"
         f" updated, {run['articles_unchanged'] or 0} unchanged",
-        f"  skipped         {run['pages_skipped'] or 0} archived pages (not changed, not fetched)",
     ]
+    if "run" not in labels:
+        lines.append(
+            f"  skipped         {run['pages_skipped'] or 0} archived pages"
+            " (not changed, not fetched)"
+        )
     for label, column, total in (
         ("dropped", "dropped", run["pages_dropped"]),
         ("errors", "error_kinds", run["errors"]),
@@ -288,6 +301,7 @@ def format_summary(result: CrawlResult, elapsed: float | None = None) -> str:
             if not total:
                 continue
         detail = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
+        label = labels.get(label, label)
         lines.append(f"  {label:<15} {total or 0}" + (f" ({detail})" if detail else ""))
     stats = result.run_stats
     limits = {
@@ -315,5 +329,6 @@ def format_summary(result: CrawlResult, elapsed: float | None = None) -> str:
         lines.insert(1, f"  stopped         {stopped}")
     if elapsed:
         pages = run["pages_fetched"] or 0
-        lines.append(f"  took            {elapsed:.1f} s ({pages / elapsed:.1f} pages/s)")
+        unit = "responses" if "run" in labels else "pages"
+        lines.append(f"  took            {elapsed:.1f} s ({pages / elapsed:.1f} {unit}/s)")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.clock import now_iso
 from crawler.items import ArticleItem, NotModifiedItem
+from crawler.signals import articles_stored
 from crawler.stats import (
     ARTICLES_PREFIX,
     DROPPED_PREFIX,
@@ -166,6 +167,7 @@ class StoragePipeline:
         for item, outcome in zip(batch, outcomes, strict=True):
             self.stats.inc_value(ARTICLES_PREFIX + outcome)
             self.stats.inc_value(f"{SOURCES_PREFIX}{item.source}/{outcome}")
+        self.crawler.signals.send_catch_log(signal=articles_stored, items=batch)
 
     def write(self, batch: list[ArticleItem | NotModifiedItem], now: str) -> list[str]:
         """Store a batch in one transaction (in the writer thread), trying again while another

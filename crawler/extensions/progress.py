@@ -50,7 +50,9 @@ class Progress:
         return extension
 
     def draw(self) -> None:
-        line = progress_line(self.crawler.stats.get_stats(), time.monotonic() - self.started)
+        # A spider that is no crawl (the WARC import) says what its progress is itself.
+        line_of = getattr(self.crawler.spider, "progress_line", None) or progress_line
+        line = line_of(self.crawler.stats.get_stats(), time.monotonic() - self.started)
         self.stream.write("\r\033[K" + line)
         self.stream.flush()
 

@@ -53,6 +53,34 @@ def _split(value: str | Iterable[str] | None) -> list[str]:
     return list(value)
 
 
+def page_from_response(
+    response: Response,
+    source: str,
+    drop_selectors: Iterable[str] = (),
+    *,
+    fetched_at: str,
+    requested_url: str | None = None,
+    hints: dict | None = None,
+) -> PageItem:
+    """The item for a fetched (or archived) page, with what the pipelines need to extract and
+    store it."""
+    headers = response.headers
+    return PageItem(
+        url=response.url,
+        source=source,
+        body=response.body,
+        encoding=getattr(response, "encoding", None),
+        status=response.status,
+        content_type=headers.get(b"Content-Type", b"").decode("latin-1"),
+        etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
+        last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
+        fetched_at=fetched_at,
+        requested_url=requested_url or response.url,
+        hints=dict(hints or {}),
+        drop_selectors=list(drop_selectors),
+    )
+
+
 class NewsSpider(SitemapSpider):
     """Crawls the sources of a sources file, or ad hoc feeds, sitemaps and URLs.
 
@@ -266,21 +294,14 @@ class NewsSpider(SitemapSpider):
             return self.not_modified(response)
         source = self.sources.get(response.meta.get("source", ""))
         self.crawler.stats.inc_value(SOURCE_PAGES.format(response.meta.get("source")))
-        headers = response.headers
         redirects = response.meta.get("redirect_urls") or [response.url]
-        return PageItem(
-            url=response.url,
-            source=source.name if source else "adhoc",
-            body=response.body,
-            encoding=getattr(response, "encoding", None),
-            status=response.status,
-            content_type=headers.get(b"Content-Type", b"").decode("latin-1"),
-            etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
-            last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
+        return page_from_response(
+            response,
+            source.name if source else "adhoc",
+            source.drop_selectors if source else (),
             fetched_at=_now(),
             requested_url=redirects[0],
             hints=dict(response.meta.get("hints") or {}),
-            drop_selectors=list(source.drop_selectors) if source else [],
         )
 
     def on_error(self, failure: Failure) -> None:

@@ -421,3 +421,21 @@ def m009_indexes_for_scale(db: sqlite_utils.Database) -> None:
               and json_type(a.authors) = 'array' then a.authors else '[]' end) j
             where j.type = 'text'"""
     )
+
+
+@migrations()
+def m010_warc_files(db: sqlite_utils.Database) -> None:
+    # WARC files imported (`newsarchive import`), with the filters used: how far each is done,
+    # so an import that stopped goes on from there and a file imported before is skipped.
+    db["warc_files"].create(
+        {
+            "location": str,  # path (absolute) or URL
+            "filters": str,  # JSON of the import's --source/--domain/--since/--until
+            "offset": int,  # every record before this byte offset is archived or counted
+            "completed": str,  # when it was read to its end (null: not yet)
+            "updated": str,
+            "run_id": int,
+        },
+        pk=("location", "filters"),
+        if_not_exists=True,
+    )

@@ -160,7 +160,8 @@ def find_published(
     hints: Mapping[str, Any] | None,
     rules: DateRules = DEFAULT_DATE_RULES,
 ) -> tuple[str | None, str | None]:
-    """(ISO date, source) of publication; source is jsonld, meta, feed, sitemap, text or None."""
+    """(ISO date, source) of publication; source is jsonld, meta, feed, sitemap, text, warc
+    (the `captured` hint: a WARC-Date) or None."""
     if found := _jsonld_date(page, "datePublished", "dateCreated", "uploadDate"):
         return _shown_update(tree, page, found) if rules.shown_update else found, "jsonld"
     found = _meta_date(page, PUBLISHED_META) or _markup_date(tree, "datePublished")
@@ -177,6 +178,9 @@ def find_published(
     found = _htmldate(tree, extensive=True, url=url)
     if found and not found.endswith("-01-01"):
         return found, "text"
+    # Last: when a web archive captured the page (its WARC-Date), which it cannot predate.
+    if found := parse_date(hints.get("captured")):
+        return found, "warc"
     return None, None
 
 
