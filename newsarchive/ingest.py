@@ -23,6 +23,7 @@ from typing import Any
 
 from crawler.clock import now_iso
 from crawler.distributed import messages
+from crawler.distributed.archive_index import encode_entry, index_field
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
 from crawler.distributed.liveness import Liveness
@@ -354,7 +355,7 @@ class Ingester:
             while rows := cursor.fetchmany(2000):
                 self.server.hset(
                     self.keys.archived,
-                    mapping={key: json.dumps(rest) for key, *rest in rows},
+                    mapping={index_field(key): encode_entry(*rest) for key, *rest in rows},
                 )
                 published += len(rows)
         return published

@@ -33,7 +33,7 @@ class Keys:
         # The run being crawled, and what the archive already holds.
         self.run = prefix + "run"  # hash: id, state, started, targets, sources, ...
         self.run_seq = prefix + "run_seq"
-        self.archived = prefix + "archived"  # hash: url_key -> [last_seen, etag, last_mod, run]
+        self.archived = prefix + "archived"  # hash: url_key digest -> validators (archive_index)
         self.skipped = prefix + "skipped"  # set: archived URL keys this run skipped
         self.workers = prefix + "workers"  # hash: worker id -> last heartbeat (JSON)
         self.heartbeats = prefix + "heartbeats"  # sorted set: worker id by Redis time last seen
