@@ -8,6 +8,7 @@ import pytest
 from scrapy import Request
 
 from crawler.distributed import messages
+from crawler.distributed.archive_index import decode_entry, encode_entry, index_field
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
 from crawler.distributed.liveness import Liveness
@@ -47,6 +48,32 @@ def test_requests_survive_the_json_serializer():
     assert back.meta == request.meta and back.priority == 3
     with pytest.raises(TypeError, match="cannot put"):
         dumps({"meta": {"x": object()}})
+
+
+def test_queued_requests_leave_out_default_arguments_and_get_them_back():
+    from scrapy.utils.request import request_from_dict
+
+    spider = NewsSpider(sources=[Source("s", ("example.com",), feeds=("http://example.com/f",))])
+    request = Request("http://example.com/a", callback=spider.parse_article, meta={"source": "s"})
+    data = dumps(request.to_dict(spider=spider))
+    assert json.loads(data) == {
+        "url": "http://example.com/a", "callback": "parse_article", "meta": {"source": "s"},
+    }  # fmt: skip
+    back = request_from_dict(loads(data), spider=spider)
+    assert back.to_dict(spider=spider) == request.to_dict(spider=spider)
+
+
+def test_the_archive_index_entry_keeps_the_validators_in_little_room():
+    entry = encode_entry("2025-03-14T09:00:00Z", '"5f3a"', "Fri, 14 Mar 2025 09:00:00 GMT", 7)
+    assert len(entry) == 12 + len('"5f3a"') and len(index_field("example.com/a")) == 12
+    assert decode_entry(entry) == (
+        "2025-03-14T09:00:00Z", '"5f3a"', "Fri, 14 Mar 2025 09:00:00 GMT", 7,
+    )  # fmt: skip
+    # An unreadable Last-Modified is dropped (the page is re-fetched without it), never kept wrong.
+    assert decode_entry(encode_entry("2025-03-14T09:00:00Z", None, "soon", None)) == (
+        "2025-03-14T09:00:00Z", None, None, None,
+    )  # fmt: skip
+    assert index_field("example.com/a") != index_field("example.com/b")
 
 
 def test_leases_are_acknowledged_renewed_or_requeued(redis_client):
