@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
         sources.write_text(many_sites_sources(served), encoding="utf-8")
         configurations = [(w, ()) for w in args.workers]
         if args.sites:
-            configurations += [(w, tuple(PER_WORKER_LIMITS)) for w in args.workers if w > 1]
+            configurations += [(w, tuple(PER_WORKER_LIMITS)) for w in args.workers]
         for _ in range(args.repeat):  # interleaved, so drifting load hits all alike
             if not args.no_local:
                 result = local_crawl(sources, work, args.concurrency)
