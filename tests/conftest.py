@@ -17,7 +17,7 @@ import pytest
 from newsarchive.demo_site import serve_demo_site
 
 # A real redis-server per test that asks for `redis_url` (distributed crawls).
-pytest_plugins = ["tests.redis_server", "tests.distributed_processes"]
+pytest_plugins = ["tests.redis_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

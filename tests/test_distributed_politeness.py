@@ -12,11 +12,20 @@ import pytest
 
 from crawler.distributed.frontier import Frontier
 from tests.conftest import query, run_cli
-from tests.distributed_processes import KEYS, start_workers
 from tests.hostile_site import POLITE_PAGES, HostileSite
+from tests.test_distributed import KEYS, Processes, start_workers
+
+pytestmark = pytest.mark.slow
 
 THREE = ["w1", "w2", "w3"]
 NO_JITTER = ["-s", "DOWNLOAD_DELAY_JITTER=0"]
+
+
+@pytest.fixture
+def procs(tmp_path):
+    processes = Processes(tmp_path)
+    yield processes
+    processes.stop_all()
 
 
 def polite_run(procs, redis_url, redis_client, db, site, *settings) -> str:
