@@ -1,7 +1,18 @@
 """Distributed crawl throughput: pages/s with 1 and 2 worker processes, and a local crawl.
 
 Usage: ``python -m bench.distributed [--copies 10] [--workers 1 2] [--concurrency 16]
-[--repeat 3]``
+[--repeat 3] [--sites N [--delay 0.25] [--per-site 2]] [--memory-count 1000000]``
+
+First, Redis memory per queued request and per archived URL (`bench.distributed_memory`,
+`--memory-count` of each; 0 skips it).
+
+With `--sites N`, the demo site is served N times, each copy on its own loopback address
+(127.0.0.2, 127.0.0.3...: one host, so one download slot, per site), and crawled politely:
+DOWNLOAD_DELAY `--delay` and CONCURRENT_REQUESTS_PER_DOMAIN `--per-site`, for the whole cluster.
+The politeness ceiling is then N / delay pages/s; each distributed configuration is also run
+with the per-worker limits workers had before (`per-worker limits`: each worker alone keeps the
+site's delay, so two workers hit each site twice as often), to show what cluster-wide
+politeness costs on many sites.
 
 The site is the demo site with every article published `--copies` times (body reordered, a
 dateline added, so every copy is a distinct article), served on 127.0.0.1 by this process; the
@@ -18,6 +29,7 @@ process) are printed too: on a small machine they tell what bounds the figure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -33,8 +45,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench import last_run
+from bench.distributed_memory import memory_report
 from crawler.distributed.local_redis import LocalRedis
 from newsarchive.demo_site import Article, Block, DemoSite, load_articles, serve_demo_site
+from newsarchive.demo_site.server import DemoServer
+from newsarchive.demo_site.sources import render_sources_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 TOWNS = ("Port Alder", "Kingsbridge", "Eastmoor", "Wexley", "Calder", "Norhaven", "Linwood")
@@ -108,6 +123,8 @@ class Result:
 
 
 EXTRACTION_WORKERS: list[str] = []  # -s NEWSARCHIVE_EXTRACTION_WORKERS=N, from --extraction-workers
+POLITENESS: list[str] = []  # per-site delay and concurrency, from --sites
+PER_WORKER_LIMITS = ["-s", "DOWNLOADER=crawler.downloader.PoliteDownloader"]
 
 
 def fast_settings(concurrency: int) -> list[str]:
@@ -115,7 +132,7 @@ def fast_settings(concurrency: int) -> list[str]:
         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
         "-s", f"CONCURRENT_REQUESTS={concurrency}",
         "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
-        "-s", "LOG_LEVEL=WARNING",
+        "-s", "LOG_LEVEL=WARNING", *POLITENESS,
     ]  # fmt: skip
 
 
@@ -163,7 +180,12 @@ def local_crawl(sources: Path, work: Path, concurrency: int) -> Result:
 
 
 def distributed_crawl(
-    workers: int, sources: Path, work: Path, redis: LocalRedis, concurrency: int
+    workers: int,
+    sources: Path,
+    work: Path,
+    redis: LocalRedis,
+    concurrency: int,
+    extra: tuple[str, ...] = (),
 ) -> Result:
     import redis as redis_client
 
@@ -186,6 +208,7 @@ def distributed_crawl(
             "--id",
             f"w{i}",
             *fast_settings(concurrency),
+            *extra,
             log=work / f"worker{i}.log",
         )  # fmt: skip
         for i in range(1, workers + 1)
@@ -217,7 +240,7 @@ def distributed_crawl(
     by_worker = {
         f"w{i}": stats.get(f"newsarchive/workers/w{i}/pages", 0) for i in range(1, workers + 1)
     }
-    name = f"{workers} worker" + ("s" if workers > 1 else "")
+    name = f"{workers} worker" + ("s" if workers > 1 else "") + (" (old limits)" if extra else "")
     return Result(name, seconds, run["pages_fetched"], run["articles_new"], cpu, by_worker)
 
 
@@ -234,7 +257,7 @@ def median_result(results: list[Result]) -> Result:
 
 def report(results: list[Result], cores: int) -> str:
     lines = [
-        f"{'configuration':<14} {'seconds':>8} {'pages':>6} {'pages/s':>8} {'(range)':>9}"
+        f"{'configuration':<22} {'seconds':>8} {'pages':>6} {'pages/s':>8} {'(range)':>9}"
         f" {'articles/s':>10}  {'CPU busy':>8}  CPU seconds by process; pages by worker"
     ]
     for r in results:
@@ -242,11 +265,21 @@ def report(results: list[Result], cores: int) -> str:
         cpu = ", ".join(f"{k} {v:.2f}" for k, v in r.cpu.items())
         split = ", ".join(f"{k} {v}" for k, v in r.pages_by_worker.items())
         lines.append(
-            f"{r.name:<14} {r.seconds:>8.2f} {r.pages:>6} {r.pages / r.seconds:>8.1f}"
+            f"{r.name:<22} {r.seconds:>8.2f} {r.pages:>6} {r.pages / r.seconds:>8.1f}"
             f" {r.spread:>9} {r.articles / r.seconds:>10.1f}  {busy:>7.0%}  {cpu}"
             + (f"; {split}" if split else "")
         )
     return "\n".join(lines)
+
+
+def many_sites_sources(servers: list[DemoServer]) -> str:
+    """One source per publication of every copy of the demo site, named after its copy."""
+    sources = [
+        {**source, "name": f"{source['name']}-{n}"}
+        for n, server in enumerate(servers, start=1)
+        for source in server.sources()
+    ]
+    return render_sources_toml(sources)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -261,30 +294,50 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         help="extraction processes per crawl or worker (default: one per CPU; 0: in-process)",
     )
+    parser.add_argument("--sites", type=int, default=0, help="serve the site N times, politely")
+    parser.add_argument("--delay", type=float, default=0.25, help="with --sites: DOWNLOAD_DELAY")
+    parser.add_argument("--per-site", type=int, default=2, help="with --sites: requests at once")
+    parser.add_argument(
+        "--memory-count", type=int, default=1_000_000, help="queued requests, archived URLs"
+    )
     args = parser.parse_args(argv)
     if args.extraction_workers is not None:
         EXTRACTION_WORKERS[:] = ["-s", f"NEWSARCHIVE_EXTRACTION_WORKERS={args.extraction_workers}"]
+    if args.memory_count:
+        print("\n".join(memory_report(args.memory_count)), flush=True)
+    if args.sites:
+        POLITENESS[:] = ["-s", f"DOWNLOAD_DELAY={args.delay}", "-s", "DOWNLOAD_DELAY_JITTER=0",
+                         "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={args.per_site}"]  # fmt: skip
 
     site = DemoSite(article_copies(args.copies))
     cores = os.cpu_count() or 1
-    print(f"site: {len(site.articles)} articles, {len(site.resources)} pages; {cores} cores;"
-          f" load average {os.getloadavg()[0]:.2f} before")  # fmt: skip
+    copies = max(args.sites, 1)
+    print(f"site: {len(site.articles)} articles, {len(site.resources)} pages, served {copies}"
+          f" times; {cores} cores; load average {os.getloadavg()[0]:.2f} before")  # fmt: skip
+    if args.sites:
+        print(f"politeness: {args.per_site} requests at once and {args.delay} s apart per site"
+              f" for the whole cluster: at most {args.sites / args.delay:.0f} pages/s")  # fmt: skip
     runs: dict[str, list[Result]] = {}
     with (
         tempfile.TemporaryDirectory(prefix="bench-distributed-") as tmp,
-        serve_demo_site(site=site) as server,
+        contextlib.ExitStack() as servers,
         LocalRedis() as redis,
     ):
+        hosts = [f"127.0.0.{n + 2}" for n in range(args.sites)] or ["127.0.0.1"]
+        served = [servers.enter_context(serve_demo_site(host, site=site)) for host in hosts]
         work = Path(tmp)
         sources = work / "sources.toml"
-        sources.write_text(server.sources_toml(), encoding="utf-8")
+        sources.write_text(many_sites_sources(served), encoding="utf-8")
+        configurations = [(w, ()) for w in args.workers]
+        if args.sites:
+            configurations += [(w, tuple(PER_WORKER_LIMITS)) for w in args.workers]
         for _ in range(args.repeat):  # interleaved, so drifting load hits all alike
             if not args.no_local:
                 result = local_crawl(sources, work, args.concurrency)
                 runs.setdefault(result.name, []).append(result)
                 print(report([result], cores).splitlines()[-1], flush=True)
-            for workers in args.workers:
-                result = distributed_crawl(workers, sources, work, redis, args.concurrency)
+            for workers, extra in configurations:
+                result = distributed_crawl(workers, sources, work, redis, args.concurrency, extra)
                 runs.setdefault(result.name, []).append(result)
                 print(report([result], cores).splitlines()[-1], flush=True)
     print(f"\nmedian of {args.repeat}; load average {os.getloadavg()[0]:.2f} after")

@@ -120,6 +120,9 @@ NEWSARCHIVE_MAX_DELIVERIES = 5  # re-queues of one request before it is given up
 NEWSARCHIVE_WORKER_ID = None  # default host:pid
 NEWSARCHIVE_WORKER_TICK = 0.2  # seconds between a worker's acknowledgements and polls
 NEWSARCHIVE_WORKER_MAX_IDLE = 0  # a worker stops after this many idle seconds (0: never)
+NEWSARCHIVE_WORKER_TIMEOUT = 120.0  # `crawl --redis --wait` and `ingest` call a run stalled
+# when no worker was alive this long while it has requests left (0: never)
+NEWSARCHIVE_CRAWL_DELAY_MAX = 60.0  # a robots.txt Crawl-delay is honoured up to this many seconds
 
 # Throughput: extraction runs in worker processes (None: one per CPU; 0: in the crawl process,
 # for debugging, without a time budget); a page gets this many seconds before its worker is

@@ -204,11 +204,10 @@ def crawl(
         out, err = runs.format_listing(result)
         _print_outcome(out, err, result.exit_status)
     if redis_url:
-        if max_pages:
-            raise click.ClickException("--max-pages does not apply to a distributed crawl")
         from newsarchive.distributed import seed
 
-        ok = seed(redis_url, namespace, overrides, sources, targets, wait, _echo_or_silent(quiet))
+        echo = _echo_or_silent(quiet)
+        ok = seed(redis_url, namespace, overrides, sources, targets, wait, echo, max_pages)
         sys.exit(0 if ok else 1)
     progress = sys.stderr.isatty() and not quiet and not log_level
     started = time.monotonic()
@@ -497,19 +496,24 @@ def worker(redis_url, namespace, worker_id, max_idle, warc_dir, settings, log_le
     show_default=True,
     help="Articles per write transaction.",
 )
+@setting_option
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @one_line_errors
-def ingest(redis_url, namespace, db_path, once, batch_size, quiet) -> None:
+def ingest(redis_url, namespace, db_path, once, batch_size, settings, quiet) -> None:
     """Store distributed crawls into the archive: the single writer that drains the articles
     workers hand to Redis, with the same dedup, versions and `crawl_runs` rows as a local crawl.
 
     Run one per archive (it holds the archive's write lock and the Redis namespace); it runs
     until stopped, closing each run once everything the run found is stored.
     """
+    from newsarchive.crawl import parse_overrides
     from newsarchive.distributed import ingest as run_ingest
 
     echo = _echo_or_silent(quiet)
-    ok = run_ingest(redis_url, namespace, db_path, once, batch_size, echo, quiet=quiet)
+    overrides = parse_overrides(settings)
+    ok = run_ingest(
+        redis_url, namespace, db_path, once, batch_size, echo, quiet=quiet, overrides=overrides
+    )
     sys.exit(0 if ok else 1)
 
 

@@ -40,15 +40,18 @@ def seed(
     targets: list[Target] | None,
     wait: bool,
     echo: Callable[[str], None],
+    max_pages: int | None = None,
 ) -> bool:
-    """Start a distributed run; with `wait`, wait for it and print its summary. True if ok."""
-    from crawler.distributed.redis_runs import RunInProgress, wait_for_run
+    """Start a distributed run (of at most `max_pages` downloads, when given); with `wait`,
+    wait for it and print its summary. True if ok; CommandError if it stalls (no worker alive
+    for NEWSARCHIVE_WORKER_TIMEOUT seconds while it has requests left)."""
+    from crawler.distributed.redis_runs import RunInProgress, RunStalled, wait_for_run
     from crawler.distributed.seed import seed_run
 
     settings = _settings(redis_url, namespace, overrides)
     server = _reachable(settings)
     try:
-        run = seed_run(settings, sources, targets)
+        run = seed_run(settings, sources, targets, max_pages=max_pages)
     except RunInProgress as error:
         raise CommandError(str(error)) from error
     echo(
@@ -57,7 +60,11 @@ def seed(
     )
     if not wait:
         return True
-    done = wait_for_run(server, keys_of(settings), run["id"])
+    timeout = settings.getfloat("NEWSARCHIVE_WORKER_TIMEOUT")
+    try:
+        done = wait_for_run(server, keys_of(settings), run["id"], worker_timeout=timeout)
+    except RunStalled as error:
+        raise CommandError(str(error)) from error
     if done is None:
         raise CommandError(f"run {run['id']} was replaced before it finished")
     result = CrawlResult(run=done.get("result"))
@@ -94,6 +101,7 @@ def ingest(
     batch_size: int,
     echo: Callable[[str], None],
     quiet: bool = False,
+    overrides: Mapping[str, Any] = (),
 ) -> bool:
     """Drain the namespace into the archive until stopped (or, with `once`, one run); log at
     INFO (WARNING when `quiet`)."""
@@ -105,9 +113,15 @@ def ingest(
     from pipelines.archive.lock import ArchiveBusy
     from pipelines.archive.schema import ArchiveError
 
-    settings = _settings(redis_url, namespace)
+    settings = _settings(redis_url, namespace, overrides)
     server = _reachable(settings)
-    ingester = Ingester(server, keys_of(settings), db_path, batch_size=batch_size)
+    ingester = Ingester(
+        server,
+        keys_of(settings),
+        db_path,
+        batch_size=batch_size,
+        worker_timeout=settings.getfloat("NEWSARCHIVE_WORKER_TIMEOUT"),
+    )
     # SIGTERM stops it like Ctrl-C: an interrupted batch is rolled back and stays in Redis.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

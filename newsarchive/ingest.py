@@ -23,8 +23,10 @@ from typing import Any
 
 from crawler.clock import now_iso
 from crawler.distributed import messages
+from crawler.distributed.archive_index import encode_entry, index_field
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
+from crawler.distributed.liveness import Liveness
 from crawler.distributed.redis_runs import RUNNING, current_run
 from crawler.distributed.redis_runs import finish_run as finish_redis_run
 from crawler.items import ArticleItem
@@ -71,6 +73,7 @@ class Ingester:
         db_path: str,
         batch_size: int = 50,
         wait_seconds: float = 1.0,
+        worker_timeout: float = 120.0,
     ):
         self.server = server
         self.keys = keys
@@ -78,6 +81,10 @@ class Ingester:
         self.batch_size = batch_size
         self.wait_seconds = wait_seconds
         self.frontier = Frontier(server, keys)
+        self.liveness = Liveness(server, keys)
+        self.worker_timeout = worker_timeout
+        self.stalled: str | None = None  # Redis id of the run marked stalled
+        self.last_watch = 0.0
         self.ingester_id = f"{socket.gethostname()}:{os.getpid()}"
         self.db = None
         self.run: RunState | None = None
@@ -135,6 +142,9 @@ class Ingester:
                 self.ingest(raws)
             if len(raws) == self.batch_size:
                 continue  # more are waiting
+            if time.monotonic() - self.last_watch >= 1:
+                self.last_watch = time.monotonic()
+                self.watch_workers()
             finished = self.finish_if_drained()
             if finished is not None:
                 if on_finished is not None:
@@ -293,6 +303,25 @@ class Ingester:
         logger.info("Run %s is crawl run %d of %s", info["id"], archive_id, self.db_path)
         return RunState(info["id"], archive_id)
 
+    def watch_workers(self) -> None:
+        """Mark the running run `stalled` in the archive while no worker is alive and it has
+        requests left, and `running` again once one is."""
+        if not self.worker_timeout:
+            return
+        stall = self.liveness.stall(self.worker_timeout)
+        if stall is not None and self.stalled != stall.run_id:
+            run = self._run_for(stall.run_id)
+            if run is None:
+                return
+            self.db["crawl_runs"].update(run.archive_id, {"status": "stalled"})
+            self.stalled = stall.run_id
+            logger.warning("%s", stall.message())
+        elif stall is None and self.stalled is not None:
+            if self.run is not None and self.run.redis_id == self.stalled:
+                self.db["crawl_runs"].update(self.run.archive_id, {"status": "running"})
+                logger.info("Run %s: a worker is back, crawling on", self.stalled)
+            self.stalled = None
+
     def finish_if_drained(self) -> dict | None:
         """Close the running run if everything it found is stored: its `crawl_runs` row."""
         info = current_run(self.server, self.keys)
@@ -300,7 +329,9 @@ class Ingester:
             return None
         run = self._run_for(info["id"])
         stats = {**run.stats, "newsarchive/run_key": f"{self.keys.namespace}:{run.redis_id}"}
-        row = finish_run(self.db, run.archive_id, stats, "finished")
+        # Stopped by its page budget, or done.
+        row = finish_run(self.db, run.archive_id, stats, info.get("stop") or "finished")
+        self.stalled = None
         finish_redis_run(self.server, self.keys, run.redis_id, row)
         logger.info("Run %s finished: crawl run %d", run.redis_id, run.archive_id)
         self.run = None
@@ -324,7 +355,7 @@ class Ingester:
             while rows := cursor.fetchmany(2000):
                 self.server.hset(
                     self.keys.archived,
-                    mapping={key: json.dumps(rest) for key, *rest in rows},
+                    mapping={index_field(key): encode_entry(*rest) for key, *rest in rows},
                 )
                 published += len(rows)
         return published

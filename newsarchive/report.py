@@ -20,7 +20,7 @@ def silent_sources(runs: list[dict[str, Any]], last: int = 3) -> list[dict[str, 
     crawled them (newest runs first): a dead feed or a changed layout."""
     history: dict[str, list[dict[str, int]]] = {}
     for run in runs:
-        if run["status"] == "running":
+        if run["status"] in ("running", "stalled"):  # still in progress
             continue
         counts = _json(run.get("per_source"), {})
         targeted = {t.get("source") for t in _json(run["targets"], []) if isinstance(t, dict)}

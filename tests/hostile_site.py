@@ -420,8 +420,11 @@ ROBOTS_TXT = b"User-agent: *\nDisallow: /private/\n"
 class HostileSite:
     """The hostile site, served on 127.0.0.1 from a background thread while in a `with`."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, crawl_delay: float | None = None):
         self.port = port
+        self.robots_txt = ROBOTS_TXT
+        if crawl_delay is not None:
+            self.robots_txt += f"Crawl-delay: {crawl_delay}\n".encode()
         self.cases = {case.path: case for case in _cases()}
         self._hits: list[Hit] = []
         self._lock = threading.Lock()
@@ -488,7 +491,7 @@ class HostileSite:
     async def _dispatch(self, request: HttpRequest, writer: asyncio.StreamWriter) -> None:
         path = request.path.split("?", 1)[0]
         if path == "/robots.txt":
-            await send(writer, "200 OK", ROBOTS_TXT, "text/plain")
+            await send(writer, "200 OK", self.robots_txt, "text/plain")
         elif path == "/feed.xml":
             await send(writer, "200 OK", self.feed(), "application/rss+xml")
         elif path == "/sitemap-garbage.xml":

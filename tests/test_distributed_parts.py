@@ -8,8 +8,11 @@ import pytest
 from scrapy import Request
 
 from crawler.distributed import messages
+from crawler.distributed.archive_index import decode_entry, encode_entry, index_field
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
+from crawler.distributed.liveness import Liveness
+from crawler.distributed.politeness import HostSlots
 from crawler.distributed.redis_runs import RunInProgress, current_run, start_run
 from crawler.distributed.serializer import dumps, loads
 from crawler.items import ArticleItem
@@ -45,6 +48,32 @@ def test_requests_survive_the_json_serializer():
     assert back.meta == request.meta and back.priority == 3
     with pytest.raises(TypeError, match="cannot put"):
         dumps({"meta": {"x": object()}})
+
+
+def test_queued_requests_leave_out_default_arguments_and_get_them_back():
+    from scrapy.utils.request import request_from_dict
+
+    spider = NewsSpider(sources=[Source("s", ("example.com",), feeds=("http://example.com/f",))])
+    request = Request("http://example.com/a", callback=spider.parse_article, meta={"source": "s"})
+    data = dumps(request.to_dict(spider=spider))
+    assert json.loads(data) == {
+        "url": "http://example.com/a", "callback": "parse_article", "meta": {"source": "s"},
+    }  # fmt: skip
+    back = request_from_dict(loads(data), spider=spider)
+    assert back.to_dict(spider=spider) == request.to_dict(spider=spider)
+
+
+def test_the_archive_index_entry_keeps_the_validators_in_little_room():
+    entry = encode_entry("2025-03-14T09:00:00Z", '"5f3a"', "Fri, 14 Mar 2025 09:00:00 GMT", 7)
+    assert len(entry) == 12 + len('"5f3a"') and len(index_field("example.com/a")) == 12
+    assert decode_entry(entry) == (
+        "2025-03-14T09:00:00Z", '"5f3a"', "Fri, 14 Mar 2025 09:00:00 GMT", 7,
+    )  # fmt: skip
+    # An unreadable Last-Modified is dropped (the page is re-fetched without it), never kept wrong.
+    assert decode_entry(encode_entry("2025-03-14T09:00:00Z", None, "soon", None)) == (
+        "2025-03-14T09:00:00Z", None, None, None,
+    )  # fmt: skip
+    assert index_field("example.com/a") != index_field("example.com/b")
 
 
 def test_leases_are_acknowledged_renewed_or_requeued(redis_client):
@@ -186,3 +215,55 @@ def test_unreadable_messages_are_set_aside(redis_client, tmp_path):
     ingester.close()
     assert row["articles_new"] == 1
     assert redis_client.lrange(KEYS.dead, 0, -1) == [b"not json"]
+
+
+def test_a_site_hold_limits_the_cluster_and_a_dead_workers_hold_expires(redis_client):
+    hosts = HostSlots(redis_client, KEYS)
+    first = hosts.acquire("site", "w1:1", limit=1, delay=0, seconds=0.5)
+    assert first.granted
+    assert hosts.acquire("site", "w2:1", limit=1, delay=0, seconds=0.5).outcome == "full"
+    assert hosts.acquire("other", "w2:2", limit=1, delay=0, seconds=0.5).granted  # not shared
+    time.sleep(0.6)  # w1 died holding it: its hold expires
+    assert hosts.acquire("site", "w2:3", limit=1, delay=0, seconds=5).granted
+    hosts.release("site", "w2:3")
+    assert hosts.in_flight("site") == 0
+
+
+def test_a_sites_clock_spaces_starts_by_the_longest_delay(redis_client):
+    hosts = HostSlots(redis_client, KEYS)
+    assert hosts.acquire("site", "a", limit=4, delay=0.4, seconds=5).granted
+    wait = hosts.acquire("site", "b", limit=4, delay=0.4, seconds=5)
+    assert wait.outcome == "wait" and 0.3 < wait.seconds <= 0.4
+    time.sleep(wait.seconds)
+    hosts.set_crawl_delay("site", 1.0)  # robots.txt asks for more than DOWNLOAD_DELAY
+    assert hosts.acquire("site", "b", limit=4, delay=0.4, seconds=5).seconds == 1.0
+    assert 0.9 < hosts.acquire("site", "c", limit=4, delay=0.4, seconds=5).seconds <= 1.0
+    hosts.release("site", "a", delay=2.5)  # AutoThrottle's estimate, for every worker
+    assert hosts.acquire("site", "c", limit=4, delay=0, seconds=5).shared_delay == 2.5
+
+
+def test_the_page_budget_is_shared_and_stops_the_run(redis_client):
+    start_run(redis_client, KEYS, [], [], [("fp", b"queued", 0)], max_pages=3)
+    hosts = HostSlots(redis_client, KEYS)
+    grants = [hosts.acquire(f"site{n}", str(n), 2, 0, 5).outcome for n in range(5)]
+    assert grants == ["ok", "ok", "ok", "stop", "stop"]
+    assert hosts.acquire("site9", "robots", 2, 0, 5, counts=False).granted  # robots.txt
+    assert current_run(redis_client, KEYS)["stop"] == "closespider_pagecount"
+    frontier = Frontier(redis_client, KEYS)
+    assert frontier.pop("w") is None  # nothing more is taken
+    assert frontier.drained() and frontier.counts()["queued"] == 0  # and the rest dropped
+
+
+def test_a_run_stalls_when_no_worker_beats(redis_client):
+    liveness = Liveness(redis_client, KEYS)
+    start_run(redis_client, KEYS, [], [], [("fp", b"queued", 0)])
+    assert liveness.stall(0.3) is None  # just started
+    time.sleep(0.4)
+    stall = liveness.stall(0.3)
+    assert stall is not None and stall.left == 1 and stall.run_id == "1"
+    assert "run 1 stalled: 1 requests left and no worker alive since" in stall.message()
+    liveness.beat("w1", held=0)
+    assert liveness.stall(0.3) is None
+    assert redis_client.hexists(KEYS.workers, "w1")
+    liveness.leave("w1")
+    assert not redis_client.hexists(KEYS.workers, "w1")

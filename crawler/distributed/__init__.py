@@ -13,5 +13,11 @@ on the queue by whichever worker reaps next. Articles go to the ingester through
 the ingester moves them to a processing list, stores them, commits, and only then removes them,
 remembering the ids of each committed batch in the archive so a restart never stores one twice.
 
+Politeness is the cluster's, not each worker's: a worker's downloader takes an expiring hold on
+a site in Redis before each download (`politeness`, `downloader`), so the site's concurrency,
+delay and robots.txt Crawl-delay hold however many workers run, and robots.txt is fetched once
+per run (`robots`). Workers beat (`liveness`), so a run with work left and no worker alive is
+reported as stalled; a run's page budget is a counter in the same script.
+
 Nothing here is imported by a local crawl: `redis` and `scrapy_redis` load only with --redis.
 """

@@ -16,7 +16,9 @@ from typing import Any
 from crawler.distributed.keys import Keys
 
 # KEYS: requests, leases, lease_info, deadlines, lease_seq, run. ARGV: lease seconds, worker.
+# Nothing is taken from a run stopped by its page budget.
 POP = """
+if redis.call('HEXISTS', KEYS[6], 'stop') == 1 then return false end
 local popped = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #popped == 0 then return false end
 redis.call('ZREM', KEYS[1], popped[1])
@@ -89,8 +91,10 @@ return released
 """
 
 # KEYS: run, requests, leases, items, processing. True when the run's work is all stored.
+# A run stopped by its page budget drops what is still queued: it will not be crawled.
 DRAINED = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'stop') == 1 then redis.call('DEL', KEYS[2]) end
 if redis.call('ZCARD', KEYS[2]) > 0 or redis.call('HLEN', KEYS[3]) > 0 then return 0 end
 if redis.call('LLEN', KEYS[4]) > 0 or redis.call('LLEN', KEYS[5]) > 0 then return 0 end
 return 1

@@ -1,19 +1,18 @@
 """Incremental crawling for workers, which have no archive: what it holds comes from Redis.
 
-The ingester publishes every archived URL key with its last fetch time and HTTP validators
-with the run that stored it (`Keys.archived`); a worker skips and conditionally re-fetches
-exactly as a local crawl does
+The ingester publishes every archived URL key with its last fetch time, its HTTP validators
+and the run that stored it (`Keys.archived`, compact: `crawler.distributed.archive_index`); a
+worker skips and conditionally re-fetches exactly as a local crawl does
 (`crawler.spidermiddlewares.incremental.IncrementalMiddleware`), reading that hash instead of
 SQLite.
 """
 
 from __future__ import annotations
 
-import json
-
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.distributed.archive_index import decode_entry, index_field
 from crawler.distributed.state import WorkerState
 from crawler.spidermiddlewares.incremental import IncrementalMiddleware
 from crawler.stats import RUN_ID
@@ -54,10 +53,10 @@ class RedisIncrementalMiddleware(IncrementalMiddleware):
         pass
 
     def _archived(self, url: str) -> tuple | None:
-        raw = self.state.server.hget(self.state.keys.archived, url_key(url))
+        raw = self.state.server.hget(self.state.keys.archived, index_field(url_key(url)))
         if not raw:
             return None
-        last_seen, etag, last_modified, run_id = json.loads(raw)
+        last_seen, etag, last_modified, run_id = decode_entry(raw)
         if run_id is not None:
             # IncrementalMiddleware tells this run's own articles by the archive's run id.
             self.stats.set_value(RUN_ID, self._archive_run_id())

@@ -33,10 +33,27 @@ class Keys:
         # The run being crawled, and what the archive already holds.
         self.run = prefix + "run"  # hash: id, state, started, targets, sources, ...
         self.run_seq = prefix + "run_seq"
-        self.archived = prefix + "archived"  # hash: url_key -> [last_seen, etag, last_mod, run]
+        self.archived = prefix + "archived"  # hash: url_key digest -> validators (archive_index)
         self.skipped = prefix + "skipped"  # set: archived URL keys this run skipped
         self.workers = prefix + "workers"  # hash: worker id -> last heartbeat (JSON)
+        self.heartbeats = prefix + "heartbeats"  # sorted set: worker id by Redis time last seen
+        # Politeness shared by every worker (crawler.distributed.politeness).
+        self.robots = prefix + "robots"  # hash: netloc -> robots.txt body fetched this run
+        self.pages = prefix + "pages"  # counter: downloads of this run, for its page budget
+        self._prefix = prefix
+
+    def host(self, slot: str) -> str:
+        """Hash of one site (download slot): its shared clock, AutoThrottle and Crawl-delay."""
+        return f"{self._prefix}host:{slot}"
+
+    def host_holds(self, slot: str) -> str:
+        """Sorted set of one site's requests in flight, by the expiry of their hold."""
+        return f"{self._prefix}host:{slot}:holds"
+
+    def robots_claim(self, netloc: str) -> str:
+        """Who fetches `netloc`'s robots.txt for the cluster (expires)."""
+        return f"{self._prefix}robots:claim:{netloc}"
 
     def run_scoped(self) -> list[str]:
         """Keys that start empty with every run."""
-        return [self.dupefilter, self.skipped, self.deliveries]
+        return [self.dupefilter, self.skipped, self.deliveries, self.robots, self.pages]

@@ -20,6 +20,10 @@ class RunInProgress(Exception):
     """A run is still being crawled or stored; a new one cannot start yet."""
 
 
+class RunStalled(Exception):
+    """No worker has been alive for a while, and the run has work left (message: one line)."""
+
+
 def source_to_json(source: Source) -> dict[str, Any]:
     """A source as plain JSON data."""
     return asdict(source)
@@ -54,15 +58,18 @@ def start_run(
     targets: list[Target],
     seeds: list[tuple[str, bytes, float]],
     spider: str = "news",
+    max_pages: int | None = None,
 ) -> dict[str, Any]:
     """Start run N: clear the run's own keys and queue its seed requests, all in one
-    transaction. `seeds` are (fingerprint, queued request, priority score).
+    transaction. `seeds` are (fingerprint, queued request, priority score); with `max_pages`
+    the run stops after that many downloads across all workers.
 
     Raises RunInProgress while the previous run still has work queued, leased or unstored.
     """
     from redis.exceptions import WatchError
 
     run_id = str(server.incr(keys.run_seq))
+    seconds, micros = server.time()
     with server.pipeline(transaction=True) as pipe:
         try:
             pipe.watch(keys.run, keys.requests, keys.leases)
@@ -86,7 +93,10 @@ def start_run(
                 "targets": json.dumps([asdict(t) for t in targets]),
                 "sources": json.dumps([source_to_json(s) for s in sources]),
                 "seeds": str(len(seeds)),
+                "started_at": f"{seconds}.{micros:06d}",  # the Redis clock, for liveness
             }
+            if max_pages:
+                run["max_pages"] = str(max_pages)
             pipe.hset(keys.run, mapping=run)
             if seeds:
                 pipe.sadd(keys.dupefilter, *{fp for fp, _, _ in seeds})
@@ -108,9 +118,18 @@ def finish_run(server: Any, keys: Keys, run_id: str, result: dict[str, Any]) -> 
 
 
 def wait_for_run(
-    server: Any, keys: Keys, run_id: str, timeout: float | None = None, poll: float = 0.5
+    server: Any,
+    keys: Keys,
+    run_id: str,
+    timeout: float | None = None,
+    poll: float = 0.5,
+    worker_timeout: float | None = None,
 ) -> dict[str, Any] | None:
-    """Wait until run `run_id` is done and return it; None on timeout."""
+    """Wait until run `run_id` is done and return it; None on timeout. Raises RunStalled when
+    no worker was alive for `worker_timeout` seconds while the run has requests left."""
+    from crawler.distributed.liveness import Liveness
+
+    liveness = Liveness(server, keys)
     deadline = None if timeout is None else time.monotonic() + timeout
     while deadline is None or time.monotonic() < deadline:
         run = current_run(server, keys)
@@ -118,5 +137,7 @@ def wait_for_run(
             return None
         if run.get("state") == DONE:
             return run
+        if worker_timeout and (stall := liveness.stall(worker_timeout)) is not None:
+            raise RunStalled(stall.message())
         time.sleep(poll)
     return None

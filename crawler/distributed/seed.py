@@ -24,11 +24,15 @@ def seed_requests(
 
 
 def seed_run(
-    settings: Settings, sources: list[Source], targets: list[Target] | None = None
+    settings: Settings,
+    sources: list[Source],
+    targets: list[Target] | None = None,
+    max_pages: int | None = None,
 ) -> dict[str, Any]:
     """Start a run on the settings' Redis: its seed requests queued as workers queue requests
     (scrapy-redis's priority queue, our JSON serializer) and marked seen in its duplicate
-    filter. Return the run; raise RunInProgress while the previous one is not done."""
+    filter; with `max_pages`, a budget of that many downloads for all workers together.
+    Return the run; raise RunInProgress while the previous one is not done."""
     from scrapy_redis.dupefilter import RFPDupeFilter
 
     server = connect(settings)
@@ -42,4 +46,4 @@ def seed_run(
             continue
         seen.add(key)
         seeds.append((key, dumps(request.to_dict(spider=spider)), -request.priority))
-    return start_run(server, keys, sources, spider.targets, seeds)
+    return start_run(server, keys, sources, spider.targets, seeds, max_pages=max_pages)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import logging
 import os
 import socket
-import time
 import uuid
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -19,6 +17,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.distributed import messages
 from crawler.distributed.connection import connect, frontier_of, keys_of
+from crawler.distributed.liveness import Liveness
 from crawler.distributed.redis_runs import current_run
 from crawler.stats import ERRORS_PREFIX, PAGES, ROBOTS_PAGES, RUN_ID
 
@@ -61,6 +60,7 @@ class WorkerState:
         self.server = connect(settings)
         self.keys = keys_of(settings)
         self.frontier = frontier_of(settings, self.server)
+        self.liveness = Liveness(self.server, self.keys)
         self.worker_id = settings.get("NEWSARCHIVE_WORKER_ID") or default_worker_id()
         self.held: dict[str, Request] = {}  # lease -> the request object the engine works on
         self.finished: list[str] = []  # leases done with, to acknowledge at the next flush
@@ -137,11 +137,10 @@ class WorkerState:
         if lost:
             logger.warning("%d requests took longer than their lease; another worker redoes them",
                            len(lost))  # fmt: skip
-        self.server.hset(
-            self.keys.workers,
-            self.worker_id,
-            json.dumps({"seen": time.time(), "held": len(self.held), "run": self.run_id}),
-        )
+
+    def heartbeat(self) -> None:
+        """Tell `crawl --wait` and the ingester this worker is alive."""
+        self.liveness.beat(self.worker_id, held=len(self.held), run=self.run_id)
 
     def reap(self) -> None:
         """Re-queue requests of workers that stopped renewing their leases."""
@@ -171,7 +170,7 @@ class WorkerState:
         self.flush()
         if not self.broken:
             with contextlib.suppress(Exception):  # only a heartbeat entry
-                self.server.hdel(self.keys.workers, self.worker_id)
+                self.liveness.leave(self.worker_id)
 
     # Hand-off ------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from scrapy.settings import Settings
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
+from crawler.distributed.liveness import HEARTBEAT_SECONDS
 from crawler.distributed.redis_runs import source_from_json
 from crawler.distributed.state import WorkerState
 from crawler.sources import Target
@@ -35,8 +36,14 @@ WORKER_SETTINGS: dict[str, Any] = {
     "SCHEDULER_SERIALIZER": "crawler.distributed.serializer",
     "SCHEDULER_PERSIST": True,
     "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+    # Per-site limits for the whole cluster (crawler/distributed/politeness.py).
+    "DOWNLOADER": "crawler.distributed.downloader.ClusterDownloader",
 }
 COMPONENTS = {
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "crawler.distributed.robots.SharedRobotsTxtMiddleware": 100,
+    },
     "SPIDER_MIDDLEWARES": {
         "crawler.spidermiddlewares.incremental.IncrementalMiddleware": None,
         "crawler.distributed.incremental.RedisIncrementalMiddleware": 800,
@@ -81,8 +88,9 @@ class WorkerSpider(NewsSpider):
 
 class WorkerExtension:
     """Keeps a worker in step with the frontier, every NEWSARCHIVE_WORKER_TICK seconds: sends
-    acknowledgements and stats, renews leases, reaps expired ones, takes new work at once
-    when some is queued, and stops the worker after NEWSARCHIVE_WORKER_MAX_IDLE idle seconds.
+    acknowledgements and stats, beats its heart, renews leases, reaps expired ones, takes new
+    work at once when some is queued, and stops the worker after NEWSARCHIVE_WORKER_MAX_IDLE
+    idle seconds.
 
     It also learns when the engine is completely done with a request by wrapping
     `engine._slot.remove_request`, Scrapy's one place that knows (after the download, the
@@ -98,7 +106,7 @@ class WorkerExtension:
         lease = settings.getfloat("NEWSARCHIVE_LEASE_SECONDS")
         self.renew_every = lease / 3
         self.reap_every = lease / 2
-        self.last_renew = self.last_reap = 0.0
+        self.last_renew = self.last_reap = self.last_beat = 0.0
         self.idle_since: float | None = None
         self.loop: task.LoopingCall | None = None
         self.state: WorkerState | None = None
@@ -138,6 +146,9 @@ class WorkerExtension:
         now = time.monotonic()
         try:
             state.flush()
+            if now - self.last_beat >= HEARTBEAT_SECONDS:
+                self.last_beat = now
+                state.heartbeat()
             if now - self.last_renew >= self.renew_every:
                 self.last_renew = now
                 state.renew()
