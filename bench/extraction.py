@@ -110,7 +110,6 @@ def _version(name: str) -> str:
     if not name.startswith("trafilatura"):
         folder = REPO_ROOT / "pipelines" / "article"
         code = b"".join(p.read_bytes() for p in sorted(folder.glob("*.py")))
-        code += (folder / "line_model.json").read_bytes()
         key += hashlib.sha1(code).hexdigest()
     return hashlib.sha1(key.encode()).hexdigest()[:12]
 

@@ -25,7 +25,7 @@ PRECISE_OPTIONS: dict[str, Any] = {"fast": True, "favor_precision": True}
 # The fast pass kept less than this share of the page's text: run the full extraction.
 FALLBACK_SHARE = 0.4
 # More than this share of the fast pass's text is menu items: run the precision pass instead.
-MENU_SHARE = 0.5
+MENU_SHARE = 0.4
 # A list item of at most this many words is a menu entry, not a point of the article.
 MENU_ITEM_WORDS = 6
 
