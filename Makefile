@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-extraction train-deps train-extraction bench-crawl bench-search bench-distributed serve clean
+.PHONY: install demo test lint format bench bench-extraction bench-crawl bench-search bench-distributed serve clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -32,15 +32,8 @@ serve: install
 
 bench: bench-extraction bench-crawl bench-search
 
-# The extraction benchmark cross-validates the line model, so it needs the train extra too.
-train-deps: install
-	$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[test,train]'
-
-bench-extraction: train-deps
+bench-extraction: install
 	$(PY) -m bench.extraction
-
-train-extraction: train-deps  ## retrain pipelines/article/line_model.json on both dev sets
-	$(PY) -m bench.train_extraction --write
 
 bench-crawl: install
 	$(PY) -m bench.crawl
