@@ -1,106 +1,62 @@
-"""Score article-text extraction on the shared extraction benchmark.
+"""Score article-text extraction on both dev sets and the multilingual regression set.
 
-Usage: ``python -m bench.extraction [--bench-dir DIR] [--show-worst N] [--only NAME ...]``
+Usage: ``python -m bench.extraction [--sets NAME ...] [--fresh] [--ablate] [--folds K]
+[--show-worst N] [--bootstrap N]``
 
-The metric is the benchmark's own (see its README): ``\\w+`` tokens, 4-token shingles compared as
-multisets, tp/fp/fn normalised per page, precision = mean over pages with a non-empty
-prediction, recall = mean over pages with a non-empty truth, F1 = harmonic mean of the two means.
-Our ``extract_article`` and trafilatura's ``extract`` in three settings run on the same pages in
-the same process; each gets its mean wall time per page.
+Sets (see bench/extraction_data.py): ``scrapinghub`` (108 pages) and ``wcxb`` (793 pages), the
+dev sets, scored with the ScrapingHub shingle metric (F1 of mean precision and mean recall),
+and ``multilingual`` (990 pages), the regression check, scored with trafilatura's snippet
+metric. WCXB and multilingual also count the ``without`` snippets (boilerplate) that leak into
+the output. Each set is reported on its own.
+
+Rows: trafilatura 2.3.1 default, favor_precision, favor_recall and fast on the raw page
+(``extract(html, include_comments=False)``); ``ours (cross-validated)``, the figure that
+counts: each dev page extracted with the choices (the fallback threshold) made on the folds
+that do not hold its site (bench/extraction_cv.py); and ``ours (shipped)``, ``extract_article``
+as shipped, with the choice made on all dev pages (unseen on the multilingual set). ms/page
+is the median wall time per page, each extractor in this process, one after another.
+
+Outputs and times are cached in bench/out/runs/ by set, extractor and code version, so
+experiments do not rerun trafilatura; ``--fresh`` recomputes everything (use it for timings).
+``--ablate`` prints, for every rule, the cross-validated F1 without it minus with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
-import random
-import re
 import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from bench.extraction_data import (
+    REPO_ROOT,
+    SETS,
+    Page,
+    PageScore,
+    PageSet,
+    aggregate,
+    bootstrap_f1_std,
+    page_precision,
+    page_recall,
+    page_score,
+    snippet_counts,
+    snippet_scores,
+)
+from bench.extraction_data import scrapinghub as _scrapinghub
+
+__all__ = ["page_precision", "page_recall", "page_score", "load_pages", "resolve_bench_dir"]
+
 DEFAULT_BENCH_DIR = REPO_ROOT.parent / "shared" / "extraction-bench"
 ENV_VAR = "NEWSARCHIVE_EXTRACTION_BENCH"
-
-_TOKEN = re.compile(r"\w+")
-
-# Per-page (tp, fp, fn), normalised so that they sum to 1 (or all 0 for two empty texts).
-PageScore = tuple[float, float, float]
-
-
-def shingles(text: str | None, n: int = 4) -> Counter[tuple[str, ...]]:
-    """Multiset of n-token shingles; 1 to n-1 tokens make one short shingle, none make none."""
-    tokens = _TOKEN.findall(text or "")
-    if not tokens:
-        return Counter()
-    if len(tokens) < n:
-        return Counter([tuple(tokens)])
-    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-
-
-def page_score(truth: str | None, pred: str | None) -> PageScore:
-    """Normalised (tp, fp, fn) of one page, as the benchmark computes it."""
-    true_sh, pred_sh = shingles(truth), shingles(pred)
-    tp = sum((true_sh & pred_sh).values())
-    fp = sum((pred_sh - true_sh).values())
-    fn = sum((true_sh - pred_sh).values())
-    total = tp + fp + fn
-    if total == 0:
-        return (0.0, 0.0, 0.0)
-    return (tp / total, fp / total, fn / total)
-
-
-def page_precision(score: PageScore) -> float:
-    tp, fp, fn = score
-    if fp == fn == 0:
-        return 1.0
-    return tp / (tp + fp) if tp + fp else 0.0
-
-
-def page_recall(score: PageScore) -> float:
-    tp, fp, fn = score
-    if fp == fn == 0:
-        return 1.0
-    return tp / (tp + fn) if tp + fn else 0.0
-
-
-def aggregate(scores: Sequence[PageScore]) -> tuple[float, float, float]:
-    """(precision, recall, F1) over pages: F1 of the mean precision and the mean recall."""
-    precisions = [page_precision(s) for s in scores if s[0] + s[1] > 0]
-    recalls = [page_recall(s) for s in scores if s[0] + s[2] > 0]
-    p = statistics.fmean(precisions) if precisions else 0.0
-    r = statistics.fmean(recalls) if recalls else 0.0
-    f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f1
-
-
-def bootstrap_f1_std(scores: Sequence[PageScore], rounds: int = 1000, seed: int = 0) -> float:
-    """Standard deviation of F1 over bootstrap resamples of the pages."""
-    rng = random.Random(seed)
-    n = len(scores)
-    values = [aggregate([scores[rng.randrange(n)] for _ in range(n)])[2] for _ in range(rounds)]
-    return statistics.stdev(values)
-
-
-@dataclass
-class Page:
-    id: str
-    url: str
-    html: str
-    truth: str
-
-
-@dataclass
-class Run:
-    name: str
-    scores: list[PageScore] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
+RUN_CACHE = REPO_ROOT / "bench" / "out" / "runs"
+# One noise unit: the READMEs' bootstrap figure for differences that mean nothing.
+NOISE = 0.005
+MARGIN = 0.01
 
 
 def resolve_bench_dir(cli_value: str | None) -> Path:
@@ -109,134 +65,193 @@ def resolve_bench_dir(cli_value: str | None) -> Path:
 
 
 def load_pages(bench_dir: Path) -> list[Page]:
-    """All pages of the benchmark with their ground truth, in id order."""
-    truth = json.loads((bench_dir / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = []
-    for page_id in sorted(truth):
-        html = (bench_dir / "html" / f"{page_id}.html").read_text(encoding="utf-8")
-        item = truth[page_id]
-        pages.append(Page(page_id, item.get("url", ""), html, item.get("articleBody", "")))
-    return pages
+    """The ScrapingHub pages of `bench_dir` (bench.crawl serves them as a real site)."""
+    return _scrapinghub(bench_dir).pages
 
 
-def _ours(page: Page) -> str | None:
-    from pipelines.article.core import extract_article
+def _ours() -> Callable[[Page], str | None]:
+    from pipelines.article.core import extract_article, guess_language
 
-    doc = extract_article(page.html, page.url)
-    return doc["text"] if doc else None
-
-
-def _trafilatura(**options: bool) -> Callable[[Page], str | None]:
-    import trafilatura
+    guess_language("Load the language model now, as a crawler process does once.")
 
     def run(page: Page) -> str | None:
-        return trafilatura.extract(page.html, include_comments=False, **options)
+        doc = extract_article(page.html, page.url)
+        return doc["text"] if doc else None
 
     return run
 
 
-def _load_ours() -> Callable[[Page], str | None]:
-    from pipelines.article.core import guess_language
+def _trafilatura(**options: bool) -> Callable[[], Callable[[Page], str | None]]:
+    def load() -> Callable[[Page], str | None]:
+        import trafilatura
 
-    guess_language("Load the language model now, as a crawler process does once.")
-    return _ours
+        def run(page: Page) -> str | None:
+            return trafilatura.extract(page.html, include_comments=False, **options)
+
+        return run
+
+    return load
 
 
 EXTRACTORS: dict[str, Callable[[], Callable[[Page], str | None]]] = {
-    "ours": _load_ours,
-    "trafilatura-default": lambda: _trafilatura(),
-    "trafilatura-precision": lambda: _trafilatura(favor_precision=True),
-    "trafilatura-recall": lambda: _trafilatura(favor_recall=True),
+    "trafilatura-default": _trafilatura(),
+    "trafilatura-precision": _trafilatura(favor_precision=True),
+    "trafilatura-recall": _trafilatura(favor_recall=True),
+    "trafilatura-fast": _trafilatura(fast=True),
+    "ours (shipped)": _ours,
 }
+TRAFILATURA = [name for name in EXTRACTORS if name.startswith("trafilatura")]
 
 
-def run_extractor(name: str, pages: Sequence[Page], repeat: int = 1) -> Run:
-    """Extract every page with one extractor, timing each call.
+def _version(name: str) -> str:
+    import trafilatura
 
-    With repeat > 1 each page's time is the best of that many runs: extraction is
-    deterministic, and the minimum filters out noise from other processes.
-    """
+    key = f"trafilatura {trafilatura.__version__}"
+    if not name.startswith("trafilatura"):
+        folder = REPO_ROOT / "pipelines" / "article"
+        code = b"".join(p.read_bytes() for p in sorted(folder.glob("*.py")))
+        key += hashlib.sha1(code).hexdigest()
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def run_extractor(
+    name: str, page_set: PageSet, fresh: bool = False
+) -> tuple[list[str | None], list[float]]:
+    """Texts and per-page seconds of one extractor on one set, from the cache unless `fresh`."""
+    slug = name.split()[0]
+    path = RUN_CACHE / f"{page_set.name}-{slug}-{_version(name)}.json"
+    if path.is_file() and not fresh:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        return cached["texts"], cached["seconds"]
     extractor = EXTRACTORS[name]()
-    extractor(pages[0])  # warm-up: imports, compiled XPaths, caches
-    run = Run(name)
-    for page in pages:
-        best = float("inf")
-        for _ in range(max(1, repeat)):
-            start = time.perf_counter()
-            pred = extractor(page)
-            best = min(best, time.perf_counter() - start)
-        run.seconds.append(best)
-        run.scores.append(page_score(page.truth, pred))
-    return run
+    extractor(page_set.pages[0])  # warm-up: imports, compiled XPaths, caches
+    texts, seconds = [], []
+    for page in page_set.pages:
+        start = time.perf_counter()
+        texts.append(extractor(page))
+        seconds.append(time.perf_counter() - start)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"texts": texts, "seconds": seconds}), encoding="utf-8")
+    return texts, seconds
 
 
-def _halves(n: int, seeds: int) -> list[tuple[list[int], list[int]]]:
-    splits = []
-    for seed in range(seeds):
-        idx = list(range(n))
-        random.Random(seed).shuffle(idx)
-        splits.append((sorted(idx[: n // 2]), sorted(idx[n // 2 :])))
-    return splits
+def _leaks(page_set: PageSet, texts: Sequence[str | None]) -> tuple[int, int]:
+    counts = [snippet_counts(p, t) for p, t in zip(page_set.pages, texts, strict=True)]
+    return sum(c[2] for c in counts), sum(c[2] + c[3] for c in counts)
+
+
+def _row(
+    page_set: PageSet, name: str, texts: Sequence[str | None], ms: float | None, bootstrap: int
+) -> dict[str, float]:
+    leaked, snippets = _leaks(page_set, texts)
+    if page_set.metric == "shingles":
+        scores = [page_score(p.truth, t) for p, t in zip(page_set.pages, texts, strict=True)]
+        p, r, f1 = aggregate(scores)
+        std = f"{bootstrap_f1_std(scores, bootstrap):.3f}" if bootstrap > 1 else "-"
+    else:
+        counts = [snippet_counts(pg, t) for pg, t in zip(page_set.pages, texts, strict=True)]
+        p, r, f1 = snippet_scores(counts)
+        std = "-"
+    ms_cell = f"{ms:.1f}" if ms is not None else "-"
+    leak_cell = f"{leaked}/{snippets}" if snippets else "-"
+    print(f"  {name:<28}{p:>8.3f}{r:>8.3f}{f1:>8.3f}{std:>8}{ms_cell:>9}{leak_cell:>12}")
+    return {"p": p, "r": r, "f1": f1, "ms": ms if ms is not None else float("nan")}
+
+
+def _header(page_set: PageSet) -> None:
+    sites = len({p.site for p in page_set.pages})
+    kind = "dev set" if page_set.dev else "regression set, not trained on"
+    metric = "shingle F1" if page_set.metric == "shingles" else "snippet F1 (trafilatura eval)"
+    print(f"\n{page_set.name}: {len(page_set.pages)} pages, {sites} sites ({kind}; {metric})")
+    print(f"  {'extractor':<28}{'P':>8}{'R':>8}{'F1':>8}{'F1 std':>8}{'ms/page':>9}{'leaked':>12}")
+
+
+def _verdict(rows: dict[str, dict[str, float]], ours: str) -> None:
+    best_name = max(TRAFILATURA, key=lambda n: rows[n]["f1"])
+    best = rows[best_name]["f1"]
+    f1 = rows[ours]["f1"]
+    checks = [
+        (f"F1 {f1:.3f} >= best trafilatura ({best_name} {best:.3f}) + {MARGIN}",
+         f1 >= best + MARGIN),
+        (f"P {rows[ours]['p']:.3f} >= trafilatura-default's {rows['trafilatura-default']['p']:.3f}",
+         rows[ours]["p"] >= rows["trafilatura-default"]["p"]),
+    ]  # fmt: skip
+    for text, ok in checks:
+        print(f"  {'met' if ok else 'NOT MET'}: {ours}: {text}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.extraction", description=__doc__)
-    parser.add_argument(
-        "--bench-dir", help=f"benchmark folder (default: ${ENV_VAR} or {DEFAULT_BENCH_DIR})"
-    )
-    parser.add_argument("--only", nargs="+", choices=sorted(EXTRACTORS), help="run only these")
-    parser.add_argument(
-        "--show-worst", type=int, default=0, metavar="N", help="list our N worst pages"
-    )
-    parser.add_argument(
-        "--halves",
-        type=int,
-        default=0,
-        metavar="K",
-        help="also print F1 on K random half-splits (over-fitting check)",
-    )
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds (0: skip)")
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="time each page as the best of N runs"
-    )
+    parser.add_argument("--sets", nargs="+", choices=sorted(SETS), default=list(SETS))
+    parser.add_argument("--fresh", action="store_true", help="ignore cached outputs and times")
+    parser.add_argument("--ablate", action="store_true", help="print each rule's effect")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (by site)")
+    parser.add_argument("--bootstrap", type=int, default=300, help="bootstrap rounds (0: skip)")
+    parser.add_argument("--show-worst", type=int, default=0, metavar="N", help="N worst pages")
     args = parser.parse_args(argv)
 
-    bench_dir = resolve_bench_dir(args.bench_dir)
-    if not (bench_dir / "ground-truth.json").is_file():
-        print(f"no benchmark in {bench_dir} (use --bench-dir or ${ENV_VAR})", file=sys.stderr)
-        return 2
-    pages = load_pages(bench_dir)
-    names = args.only or list(EXTRACTORS)
-    print(f"{len(pages)} pages from {bench_dir}")
-    print(f"{'extractor':<24}{'precision':>10}{'recall':>9}{'F1':>8}{'F1 std':>9}{'ms/page':>10}")
-    runs = {}
-    for name in names:
-        run = runs[name] = run_extractor(name, pages, args.repeat)
-        p, r, f1 = aggregate(run.scores)
-        std = f"{bootstrap_f1_std(run.scores, args.bootstrap):.3f}" if args.bootstrap > 1 else "-"
-        ms = 1000 * statistics.fmean(run.seconds)
-        print(f"{name:<24}{p:>10.3f}{r:>9.3f}{f1:>8.3f}{std:>9}{ms:>10.1f}")
+    from bench import extraction_cv as cv
+    from pipelines.article import passes
 
-    if args.halves:
-        print(f"\nF1 on {args.halves} random half-splits (A / B):")
-        for a, b in _halves(len(pages), args.halves):
-            cells = []
-            for name, run in runs.items():
-                fa = aggregate([run.scores[i] for i in a])[2]
-                fb = aggregate([run.scores[i] for i in b])[2]
-                cells.append(f"{name} {fa:.3f}/{fb:.3f}")
-            print("  " + "  ".join(cells))
+    page_sets = {name: SETS[name]() for name in args.sets}
+    cv_texts: dict[str, list[str]] = {}
+    dev = {name: s for name, s in page_sets.items() if s.dev}
+    cached = {name: cv.cached_pages(s) for name, s in dev.items()}
+    if dev:
+        cv_texts, chosen = cv.cross_validate(cached, args.folds)
+        overall = cv.best_share(cached)
+        shipped = (passes.FALLBACK_SHARE, passes.MENU_SHARE)
+        print(f"(fallback share, menu share) chosen per fold, grouped by site: {chosen}")
+        print(
+            f"chosen on all dev pages: {overall}; shipped in pipelines/article/passes.py: {shipped}"
+        )
+        if overall != shipped:
+            print("  WARNING: the shipped thresholds are not the cross-validated choice")
 
-    if args.show_worst and "ours" in runs:
-        print(f"\nworst {args.show_worst} pages for ours (by per-page F1):")
-        ranked = []
-        for page, score in zip(pages, runs["ours"].scores, strict=True):
-            p, r = page_precision(score), page_recall(score)
-            ranked.append((2 * p * r / (p + r) if p + r else 0.0, p, r, page))
-        ranked.sort(key=lambda item: item[0])
-        for f1, p, r, page in ranked[: args.show_worst]:
-            print(f"  {page.id[:16]}  F1 {f1:.3f}  P {p:.3f}  R {r:.3f}  {page.url}")
+    timings: dict[str, list[float]] = {}
+    for page_set in page_sets.values():
+        _header(page_set)
+        rows = {}
+        for name in EXTRACTORS:
+            texts, seconds = run_extractor(name, page_set, args.fresh)
+            timings.setdefault(name, []).extend(seconds)
+            ms = 1000 * statistics.median(seconds)
+            rows[name] = _row(page_set, name, texts, ms, args.bootstrap)
+        if page_set.name in cv_texts:
+            rows["cv"] = _row(
+                page_set, "ours (cross-validated)", cv_texts[page_set.name], None, args.bootstrap
+            )
+            _verdict(rows, "cv")
+        else:
+            _verdict(rows, "ours (shipped)")
+        if args.show_worst and page_set.metric == "shingles":
+            _show_worst(page_set, cv_texts.get(page_set.name) or texts, args.show_worst)
+
+    print("\nmedian ms/page over all pages of these sets:")
+    for name, seconds in timings.items():
+        print(f"  {name:<28}{1000 * statistics.median(seconds):>8.1f}")
+    ours_ms = statistics.median(timings["ours (shipped)"])
+    default_ms = statistics.median(timings["trafilatura-default"])
+    state = "met" if ours_ms <= default_ms else "NOT MET"
+    print(f"  {state}: ours {1000 * ours_ms:.1f} <= trafilatura-default {1000 * default_ms:.1f}")
+
+    if args.ablate and dev:
+        from bench.extraction_ablation import print_ablation
+
+        print_ablation(dev, page_sets.get("multilingual"), args.folds)
     return 0
+
+
+def _show_worst(page_set: PageSet, texts: Sequence[str | None], n: int) -> None:
+    ranked = []
+    for page, text in zip(page_set.pages, texts, strict=True):
+        score: PageScore = page_score(page.truth, text)
+        p, r = page_precision(score), page_recall(score)
+        ranked.append((2 * p * r / (p + r) if p + r else 0.0, p, r, page))
+    ranked.sort(key=lambda item: item[0])
+    print(f"  worst {n} pages for ours:")
+    for f1, p, r, page in ranked[:n]:
+        print(f"    {page.id[:16]}  F1 {f1:.3f}  P {p:.3f}  R {r:.3f}  {page.url}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ This is the whole extraction step of the archive: the Scrapy pipeline, `newsarch
 
 The page is parsed once and the source's `drop_selectors` are applied to it. Metadata is read
 from that tree; then generic boilerplate rules prune it, trafilatura extracts the body from a
-copy (`bare_extraction` copies the trees it is given) and line filters clean the text.
+copy (a fast recall pass, the full extraction when the fast one kept too little of the page:
+`passes`) and line filters clean the text.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import trafilatura
 from lxml.etree import ParserError
 from lxml.html import HtmlElement, document_fromstring
 from trafilatura.utils import HTML_PARSER, decode_file
 
 from crawler.items import EXTRACTED_FIELDS
-from pipelines.article import boilerplate
+from pipelines.article import boilerplate, passes
 from pipelines.article import metadata as meta
 from pipelines.article.authors import find_credit
 from pipelines.article.dates import find_modified, find_published
@@ -30,9 +30,6 @@ LOGGER = logging.getLogger(__name__)
 
 # trafilatura's own limit: bigger pages are not articles but dumps.
 MAX_HTML_CHARS = 20_000_000
-
-# fast: skip the readability/justext comparison, which costs time and loses precision here.
-TRAFILATURA_OPTIONS: dict[str, Any] = {"fast": True, "include_comments": False}
 
 # C0 controls except tab, newline and carriage return: not allowed in XML text.
 _CONTROL_BYTES = bytes(range(9)) + b"\x0b\x0c" + bytes(range(14, 32))
@@ -172,16 +169,15 @@ def extract_body(
     """
     boilerplate.strip_non_content(tree)
     boilerplate.prune_link_blocks(tree)
-    doc = trafilatura.bare_extraction(tree, with_metadata=False, **TRAFILATURA_OPTIONS)
-    if doc is None or not doc.text:
+    lines, body_xml = passes.body_pass(tree)
+    if not lines:
         return "", ""
-    lines = [stripped for line in doc.text.splitlines() if (stripped := line.strip())]
     lines = boilerplate.drop_own_url(lines, urls)
     body = boilerplate.drop_headline(lines, titles)
     if len(body) < len(lines):  # a standfirst only sits between the headline and the body
         body = boilerplate.drop_standfirst(body, descriptions)
     kept = boilerplate.drop_boilerplate_lines(body)
-    return "\n".join(kept), body_markdown(doc.body, kept)
+    return "\n".join(kept), body_markdown(body_xml, kept)
 
 
 def guess_language(text: str) -> str | None:
