@@ -64,7 +64,7 @@ def test_the_broken_sitemap_fails_its_source_and_the_run(crawl):
     assert crawl.result.returncode == 2, crawl.result.stderr
     garbage = crawl.site.url + "/sitemap-garbage.xml"
     assert re.search(r"failed +1 source: hostile\n", crawl.result.stdout), crawl.result.stdout
-    assert f"source hostile failed: sitemap {garbage} is not a sitemap" in crawl.result.stdout
+    assert f"source hostile failed: sitemap {garbage} lists no article" in crawl.result.stdout
 
 
 def test_every_good_page_is_archived(crawl):
