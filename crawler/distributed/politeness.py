@@ -20,9 +20,15 @@ from crawler.distributed.keys import Keys
 
 STOP_REASON = "closespider_pagecount"  # as a local crawl's --max-pages ends
 HOST_KEY_TTL = 86400  # a site's clock is forgotten a day after its last request
+WAITER_SECONDS = 0.5  # a worker waiting for a full site keeps its turn this long (it asks
+# again every 0.05 to 0.15 s, see crawler.distributed.downloader.BUSY_POLL_SECONDS)
 
 # KEYS: host, holds, run, pages. ARGV: hold id, limit, delay, hold seconds, counts (1/0),
-# the stop reason, seconds a site's clock is kept.
+# the stop reason, seconds a site's clock is kept, the asking worker, seconds a waiter is kept.
+# Fairness: a worker refused because the site is full becomes its waiter (one at a time); the
+# next free hold is then its own, not taken again at once by the worker that just gave one
+# back (whose own queue is looked at first). A waiter that stops asking is forgotten after
+# WAITER_SECONDS.
 # Returns {outcome, seconds, shared AutoThrottle delay}: outcome "ok" (seconds: the delay
 # applied), "wait" (seconds until the site's clock allows one), "full" or "stop" (budget spent).
 ACQUIRE = """
@@ -32,7 +38,16 @@ local counts = ARGV[5] == '1'
 if counts and redis.call('HEXISTS', KEYS[3], 'stop') == 1 then return {'stop', '0', ''} end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local shared = redis.call('HGET', KEYS[1], 'delay') or ''
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return {'full', '0', shared} end
+local waiter = redis.call('HGET', KEYS[1], 'waiter') or ''
+local other_waits = waiter ~= '' and waiter ~= ARGV[8]
+  and now - tonumber(redis.call('HGET', KEYS[1], 'waiter_at') or '0') < tonumber(ARGV[9])
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
+  if not other_waits then
+    redis.call('HSET', KEYS[1], 'waiter', ARGV[8], 'waiter_at', tostring(now))
+  end
+  return {'full', '0', shared}
+end
+if other_waits then return {'full', '0', shared} end
 local next_at = tonumber(redis.call('HGET', KEYS[1], 'next') or '0')
 if now < next_at then return {'wait', tostring(next_at - now), shared} end
 if counts then
@@ -47,6 +62,7 @@ local asked = tonumber(redis.call('HGET', KEYS[1], 'crawl_delay') or '0')
 local delay = math.max(tonumber(ARGV[3]), asked)
 redis.call('HSET', KEYS[1], 'next', tostring(now + delay))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+if waiter == ARGV[8] then redis.call('HDEL', KEYS[1], 'waiter', 'waiter_at') end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[4])) + 1)
 return {'ok', tostring(delay), shared}
@@ -89,9 +105,11 @@ class HostSlots:
         held and `delay` (or its Crawl-delay) has passed since the last start; a download that
         `counts` is counted against the run's page budget."""
         k = self.keys
+        worker = hold.rpartition(":")[0] or hold  # holds are "<worker id>:<n>"
+        args = [hold, limit, delay, seconds, int(counts), STOP_REASON, HOST_KEY_TTL]
         outcome, value, shared = self._acquire(
             keys=[k.host(slot), k.host_holds(slot), k.run, k.pages],
-            args=[hold, limit, delay, seconds, int(counts), STOP_REASON, HOST_KEY_TTL],
+            args=[*args, worker, WAITER_SECONDS],
         )
         return Grant(outcome.decode(), float(value), float(shared) if shared else None)
 

@@ -31,7 +31,7 @@ from crawler.distributed.state import WorkerState
 logger = logging.getLogger(__name__)
 
 FOUND, MISSING = b"+", b"-"  # first byte of a published robots.txt: its body follows, or none
-CLAIM_POLL_SECONDS = 0.2
+CLAIM_POLL_SECONDS = 0.05  # soon: the claimer may spend the run's page budget meanwhile
 
 
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
