@@ -224,6 +224,18 @@ class StoragePipeline:
         except sqlite3.Error:
             pass  # then the next run marks it interrupted
 
+    def record_end(self, reason: str) -> None:
+        """Record the run's end in the pages its reserve frees (an archive at its size cap). On a
+        really full disk the write-ahead log cannot grow for those pages: then update the row
+        alone, in the log's room left by the write that failed."""
+        try:
+            finish_run(self.db, self.run_id, self.stats.get_stats(), reason)
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+                raise
+            stats = self.stats.get_stats()
+            finish_run(self.db, self.run_id, stats, reason, free_reserve=False)
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.writer.shutdown(wait=True)
         if self.db is None:
@@ -231,7 +243,7 @@ class StoragePipeline:
         if self.failed:  # also when the last write failed while the spider was closing anyway
             reason = "storage_error"
         try:
-            finish_run(self.db, self.run_id, self.stats.get_stats(), reason)
+            self.record_end(reason)
         except Exception as error:  # noqa: BLE001 - the run row stays "running"; next run fixes it
             logger.error("cannot record the end of run %s in %s: %s", self.run_id, self.path, error)
             self.mark_failed(reason)

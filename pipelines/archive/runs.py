@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,10 @@ from crawler.stats import (
 COMPLETED_REASONS = {"finished", "closespider_pagecount", "closespider_itemcount"}
 COMPLETED_REASONS |= {"closespider_timeout", "closespider_errorcount"}
 
+# Bytes held in `run_reserve` while a run goes on and freed, in the same transaction, just before
+# its end is recorded: on a full disk the record (stats, counts by source) fits in those pages.
+RESERVE_BYTES = 32 * 1024
+
 
 def mark_stale_runs(db: sqlite_utils.Database) -> int:
     """Mark runs left "running" by a killed process as interrupted. Call with the archive's
@@ -35,6 +40,10 @@ def mark_stale_runs(db: sqlite_utils.Database) -> int:
         "update crawl_runs set status = 'interrupted', finish_reason = 'killed' "
         "where status = 'running'"
     )
+    db.execute(
+        "delete from run_reserve where run_id not in "
+        "(select id from crawl_runs where status = 'running')"
+    )
     return cursor.rowcount
 
 
@@ -42,7 +51,7 @@ def start_run(db: sqlite_utils.Database, spider: str, targets: list[dict[str, st
     """Insert the row of a run that starts now and return its id."""
     with db.atomic():
         mark_stale_runs(db)
-        return (
+        run_id = (
             db["crawl_runs"]
             .insert(
                 {
@@ -56,6 +65,16 @@ def start_run(db: sqlite_utils.Database, spider: str, targets: list[dict[str, st
             )
             .last_pk
         )
+    try:
+        with db.atomic():
+            db.execute(
+                "insert into run_reserve (run_id, space) values (?, zeroblob(?))",
+                [run_id, RESERVE_BYTES],
+            )
+    except sqlite3.OperationalError as error:
+        if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+            raise  # a disk already full: the run goes on without it, its writes will tell
+    return run_id
 
 
 def _counts(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
@@ -72,9 +91,15 @@ def per_source(stats: Mapping[str, Any]) -> dict[str, dict[str, int]]:
 
 
 def finish_run(
-    db: sqlite_utils.Database, run_id: int, stats: Mapping[str, Any], reason: str
+    db: sqlite_utils.Database,
+    run_id: int,
+    stats: Mapping[str, Any],
+    reason: str,
+    *,
+    free_reserve: bool = True,
 ) -> dict[str, Any]:
-    """Record how a run ended from Scrapy's stats; return the updated row."""
+    """Record how a run ended from Scrapy's stats; return the updated row. The run's reserve
+    is freed first, in the same transaction, so the row fits when the archive is full."""
     dropped = _counts(stats, DROPPED_PREFIX)
     errors = _counts(stats, ERRORS_PREFIX)
     articles = _counts(stats, ARTICLES_PREFIX)
@@ -103,5 +128,7 @@ def finish_run(
         "stats": json.dumps(stats, default=str, sort_keys=True),
     }
     with db.atomic():
+        if free_reserve:
+            db.execute("delete from run_reserve where run_id = ?", [run_id])  # room for the row
         db["crawl_runs"].update(run_id, row)
     return db["crawl_runs"].get(run_id)

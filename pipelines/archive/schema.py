@@ -439,3 +439,10 @@ def m010_warc_files(db: sqlite_utils.Database) -> None:
         pk=("location", "filters"),
         if_not_exists=True,
     )
+
+
+@migrations()
+def m011_run_reserve(db: sqlite_utils.Database) -> None:
+    # Room held for the record of each running run: a run stopped by a full disk frees its
+    # reserve first, so its counts still fit (pipelines/archive/runs.py).
+    db["run_reserve"].create({"run_id": int, "space": bytes}, pk="run_id", if_not_exists=True)
