@@ -9,6 +9,7 @@ read as far as its loose parser goes). feedparser 6 does not read JSON Feed, so 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,17 @@ from scrapy.utils.sitemap import Sitemap
 from crawler.clock import plausible
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+# What parse_feed reads of an item or entry; feedparser's time goes per element, so the rest
+# (summaries, content, categories, authors, media) is cut out before it parses.
+_ENTRY_PARTS = frozenset(
+    ("title", "link", "guid", "id", "pubDate", "date", "updated", "published", "issued",
+     "modified", "created")
+)  # fmt: skip
+# A bare `&` (not an entity or character reference), outside CDATA sections and comments.
+_BARE_AMPERSAND = re.compile(
+    rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|&(?!#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z_][\w.-]*;)", re.S
+)
+_STRICT_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,9 @@ def parse_feed(body: bytes, url: str = "", content_type: str = "") -> Feed:
         # Relative xml:base chains need the document's URL. Without xml:base, feedparser is a
         # third faster without it, and links it leaves relative are resolved against `url` below.
         headers["content-location"] = url
+    problem = None
+    if (pruned := _pruned(body)) is not None:
+        body, problem = pruned
     parsed = feedparser.parse(
         body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
@@ -107,10 +122,40 @@ def parse_feed(body: bytes, url: str = "", content_type: str = "") -> Feed:
         if published is None and not parsed.get("version", "").startswith("atom"):
             published = updated  # RSS 1.0 and many RSS 2.0 feeds date items with dc:date only
         entries.append(Entry(link, published, updated, item.get("title") or None))
-    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    if isinstance(problem, ThingsNobodyCaresAboutButMe):
-        problem = None  # a wrong declared encoding or content type: feedparser coped
+    if parsed.get("bozo"):
+        problem = parsed.get("bozo_exception")
+        if isinstance(problem, ThingsNobodyCaresAboutButMe):
+            problem = None  # a wrong declared encoding or content type: feedparser coped
     return Feed(entries, parsed.get("version", ""), str(problem) if problem else None)
+
+
+def _pruned(body: bytes) -> tuple[bytes, str | None] | None:
+    """The feed with only the parts of its entries that parse_feed reads, in its own encoding,
+    and the problem that was mended (bare `&`s escaped), if any; None when lxml cannot read it
+    as it stands or with its `&`s escaped, or it is one that needs feedparser's own handling
+    (a DOCTYPE, which may declare entities; UTF-16 or UTF-32), which then reads it whole."""
+    head = body[:1024]
+    if b"\x00" in head or b"<!DOCTYPE" in head.upper():
+        return None
+    problem = None
+    try:
+        root = etree.fromstring(body, _STRICT_XML)
+    except etree.XMLSyntaxError as error:
+        mended = _BARE_AMPERSAND.sub(lambda m: b"&amp;" if m.group() == b"&" else m.group(), body)
+        if mended == body:
+            return None
+        try:
+            root = etree.fromstring(mended, _STRICT_XML)
+        except etree.XMLSyntaxError:
+            return None
+        problem = f"not well-formed XML, an unescaped & ({error})"
+    for entry in root.iter("{*}item", "{*}entry"):
+        for part in list(entry):
+            if not isinstance(part.tag, str) or etree.QName(part).localname not in _ENTRY_PARTS:
+                entry.remove(part)
+    tree = root.getroottree()
+    encoding = tree.docinfo.encoding or "UTF-8"
+    return etree.tostring(tree, encoding=encoding, xml_declaration=True), problem
 
 
 def _parse_json_feed(body: bytes, url: str) -> Feed:

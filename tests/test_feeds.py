@@ -294,6 +294,27 @@ def test_atom_entries_use_the_alternate_link_and_skip_ids_that_are_no_urls():
     assert entry.updated == "2025-01-03T00:00:00Z"
 
 
+def test_entries_with_full_content_and_a_bare_ampersand_keep_link_title_and_warning():
+    # What the crawl skips (content, categories, media) is cut before feedparser reads the
+    # feed; a bare `&` is escaped for that, outside CDATA, and still reported as ill-formed.
+    rss = b"""<?xml version="1.0" encoding="utf-8"?>
+    <rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"
+         xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>
+    <item><title>Rock &amp; roll</title><link>https://a.example/get?a=1&b=2&c</link>
+      <description><![CDATA[<p>Fish & chips &amp; more</p>]]></description>
+      <content:encoded><![CDATA[<p>Long & body</p>]]></content:encoded>
+      <category>Food</category><media:content url="https://a.example/i.jpg"/>
+      <pubDate>Tue, 10 Jun 2025 02:00:00 GMT</pubDate></item>
+    <item><guid>https://a.example/by-guid</guid><!-- a & in a comment --></item>
+    </channel></rss>"""
+    feed = parse_feed(rss, "https://a.example/feed", "application/rss+xml")
+    first, second = feed.entries
+    assert (first.url, first.title) == ("https://a.example/get?a=1&b=2&c", "Rock & roll")
+    assert first.published == "2025-06-10T02:00:00Z"
+    assert second.url == "https://a.example/by-guid"
+    assert feed.kind == "rss20" and "unescaped &" in feed.problem
+
+
 @pytest.mark.parametrize(
     ("declared", "encoding", "content_type"),
     [
