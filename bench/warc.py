@@ -69,6 +69,23 @@ def reader_rates(path: Path) -> dict[str, float]:
     return rates
 
 
+def pool_task_rate(site: GeneratedSite, count: int) -> float:
+    """Single-process pages/s (CPU time) of what an extraction worker runs per page: our
+    extractor, then the fingerprints (content hash, SimHash) that the pool adds."""
+    from pipelines.article.core import extract_article
+    from pipelines.article.pool import run_extractor
+
+    step = max(1, len(site.article_paths) // count)
+    paths = site.article_paths[::step][:count]
+    pages = [(ORIGIN + p, site.resources[p].body_for(ORIGIN)) for p in paths]
+    for url, body in pages[:3]:
+        run_extractor(extract_article, {"html": body, "url": url, "encoding": "utf-8"})
+    started = time.process_time()
+    for url, body in pages:
+        run_extractor(extract_article, {"html": body, "url": url, "encoding": "utf-8"})
+    return len(pages) / (time.process_time() - started)
+
+
 def run_import(warc: Path, db: Path, log: Path) -> dict:
     """`newsarchive import` in a child process, sampled: seconds, peak RSS, its run row."""
     args = [sys.executable, "-m", "newsarchive", "import", str(warc), "--db", str(db),
@@ -104,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     reference = reference_rates(site, ORIGIN, min(300, args.pages))
     print(f"single-process extraction (ours, CPU time, {reference['pages']} pages): "
           f"{reference['ours']:.1f} pages/s")  # fmt: skip
-    measured = []  # (articles, CPU seconds of the process tree)
+    with_fingerprints = pool_task_rate(site, min(300, args.pages))
+    print(f"  with the fingerprints an extraction worker adds (content hash, SimHash): "
+          f"{with_fingerprints:.1f} pages/s")  # fmt: skip
+    measured = []  # (articles, CPU seconds of the process tree, wall seconds)
     for count in sizes:
         warc = workdir / f"bench-{count}.warc.gz"
         write_warc(site, site.article_paths[:count], warc)
@@ -124,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         # CPU per article of the whole process tree (start-up included) does not depend on
         # what else the machine runs: what two idle cores would give, at best.
-        measured.append((stored, result["cpu"]))
+        measured.append((stored, result["cpu"], result["elapsed"]))
         per_article = result["cpu"] / max(1, stored)
         print(f"  CPU {result['cpu']:.1f} s for the process tree = {per_article * 1000:.1f} ms per "
               f"article (extraction alone {1000 / reference['ours']:.1f} ms): on 2 idle cores at "
@@ -133,10 +153,16 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{name} {r:,.0f} records/s" for name, r in readers.items()))  # fmt: skip
     if len(measured) == 2 and measured[1][0] > measured[0][0]:
         # The second half of the big file without the fixed start-up (processes, imports).
-        (n1, cpu1), (n2, cpu2) = measured
+        (n1, cpu1, wall1), (n2, cpu2, wall2) = measured
         marginal = (cpu2 - cpu1) / (n2 - n1)
         print(f"marginal CPU per article (start-up excluded): {marginal * 1000:.1f} ms: on 2 "
               f"idle cores at most {2 / marginal / reference['ours']:.2f}x")  # fmt: skip
+        if wall2 > wall1:
+            steady = (n2 - n1) / (wall2 - wall1)
+            print(f"steady rate (the big file's extra articles over its extra seconds, start-up "
+                  f"excluded): {steady:.1f} articles/s = {steady / reference['ours']:.2f}x "
+                  f"single-process extraction, {steady / with_fingerprints:.2f}x with "
+                  f"fingerprints")  # fmt: skip
     print(f"machine: {os.cpu_count()} CPUs; timings are only meaningful on a quiet machine")
     return 0
 
