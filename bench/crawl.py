@@ -58,10 +58,12 @@ FAST_SETTINGS = {
 
 def reference_rates(site: GeneratedSite, origin: str, count: int) -> dict[str, float]:
     """Single-process extraction-only pages/s (CPU time) on `count` pages spread over the site:
-    trafilatura with default settings, and our `extract_article`. No Scrapy, no SQLite."""
+    trafilatura with default settings, our `extract_article`, and (`ours_fingerprinted`) what
+    an extraction worker runs: it and the fingerprints the pool adds. No Scrapy, no SQLite."""
     import trafilatura
 
     from pipelines.article.core import extract_article
+    from pipelines.article.pool import run_extractor
 
     step = max(1, len(site.article_paths) // count)
     paths = site.article_paths[::step][:count]
@@ -73,8 +75,13 @@ def reference_rates(site: GeneratedSite, origin: str, count: int) -> dict[str, f
     def ours(url: str, body: bytes) -> object:
         return extract_article(body, url, encoding="utf-8")
 
+    def ours_fingerprinted(url: str, body: bytes) -> object:
+        return run_extractor(extract_article, {"html": body, "url": url, "encoding": "utf-8"})
+
     rates = {}
-    for name, extract in (("trafilatura", trafilatura_default), ("ours", ours)):
+    extractors = (("trafilatura", trafilatura_default), ("ours", ours),
+                  ("ours_fingerprinted", ours_fingerprinted))  # fmt: skip
+    for name, extract in extractors:
         for url, body in pages[:3]:  # warm up: imports, the language model
             extract(url, body)
         started = time.process_time()

@@ -69,23 +69,6 @@ def reader_rates(path: Path) -> dict[str, float]:
     return rates
 
 
-def pool_task_rate(site: GeneratedSite, count: int) -> float:
-    """Single-process pages/s (CPU time) of what an extraction worker runs per page: our
-    extractor, then the fingerprints (content hash, SimHash) that the pool adds."""
-    from pipelines.article.core import extract_article
-    from pipelines.article.pool import run_extractor
-
-    step = max(1, len(site.article_paths) // count)
-    paths = site.article_paths[::step][:count]
-    pages = [(ORIGIN + p, site.resources[p].body_for(ORIGIN)) for p in paths]
-    for url, body in pages[:3]:
-        run_extractor(extract_article, {"html": body, "url": url, "encoding": "utf-8"})
-    started = time.process_time()
-    for url, body in pages:
-        run_extractor(extract_article, {"html": body, "url": url, "encoding": "utf-8"})
-    return len(pages) / (time.process_time() - started)
-
-
 def run_import(warc: Path, db: Path, log: Path) -> dict:
     """`newsarchive import` in a child process, sampled: seconds, peak RSS, its run row."""
     args = [sys.executable, "-m", "newsarchive", "import", str(warc), "--db", str(db),
@@ -121,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     reference = reference_rates(site, ORIGIN, min(300, args.pages))
     print(f"single-process extraction (ours, CPU time, {reference['pages']} pages): "
           f"{reference['ours']:.1f} pages/s")  # fmt: skip
-    with_fingerprints = pool_task_rate(site, min(300, args.pages))
+    with_fingerprints = reference["ours_fingerprinted"]
     print(f"  with the fingerprints an extraction worker adds (content hash, SimHash): "
           f"{with_fingerprints:.1f} pages/s")  # fmt: skip
     measured = []  # (articles, CPU seconds of the process tree, wall seconds)
