@@ -338,7 +338,9 @@ class WarcImportSpider(Spider):
     def _stored(self, items: list) -> None:
         for item in items:
             self._done(item)
-        self._checkpoint()
+        # Each committed batch is a checkpoint: what is stored and what the file's row says is
+        # done then never drift apart by more than the batch in hand (a kill loses no progress).
+        self._checkpoint(force=True)
 
     def _done(self, item: Any) -> None:
         url = item.fetched_url if isinstance(item, ArticleItem) else getattr(item, "url", "")
