@@ -4,7 +4,7 @@ Usage: ``python -m bench.distributed_memory [--count 1000000]`` (also run first 
 ``python -m bench.distributed``).
 
 Nothing is crawled: `--count` requests are queued as a seeder or a worker queues them (the
-news spider's article request, JSON-serialized into scrapy-redis's priority queue, its
+news spider's article request, JSON-serialized into its site's queue of the frontier, its
 fingerprint in the duplicate filter) and `--count` archived URLs are published as the ingester
 publishes them, each into a fresh private redis-server; the figure is the growth of Redis's
 `used_memory` divided by the count. URLs look like news URLs of 10,000 sites (about 90
@@ -20,8 +20,10 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.distributed.archive_index import encode_entry, index_field
+from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
 from crawler.distributed.local_redis import LocalRedis
 from crawler.distributed.serializer import dumps
@@ -98,15 +100,17 @@ def fill_queue(client: Any, count: int, with_fingerprints: bool = True) -> None:
     # The spider's request, serialized once; each URL replaces the placeholder's (fast, and
     # byte for byte what dumps() writes). A fingerprint is a SHA1 in hex, as scrapy-redis's.
     template = dumps({**article_request_template(), "url": PLACEHOLDER})
+    frontier = Frontier(client, keys)
     urls = news_urls(count)
     while batch := list(itertools.islice(urls, CHUNK)):
-        pipe = client.pipeline(transaction=False)
-        pipe.zadd(
-            keys.requests, {template.replace(PLACEHOLDER_BYTES, u.encode()): 0 for u in batch}
+        frontier.push(
+            [
+                (urlsplit(u).hostname, 0, template.replace(PLACEHOLDER_BYTES, u.encode()))
+                for u in batch
+            ]
         )
         if with_fingerprints:
-            pipe.sadd(keys.dupefilter, *(hashlib.sha1(u.encode()).hexdigest() for u in batch))
-        pipe.execute()
+            client.sadd(keys.dupefilter, *(hashlib.sha1(u.encode()).hexdigest() for u in batch))
 
 
 def _validators(n: int) -> tuple[str, str | None, str | None, int]:

@@ -78,7 +78,7 @@ def test_the_archive_index_entry_keeps_the_validators_in_little_room():
 
 def test_leases_are_acknowledged_renewed_or_requeued(redis_client):
     frontier = Frontier(redis_client, KEYS, lease_seconds=0.5, max_deliveries=1)
-    redis_client.zadd(KEYS.requests, {b"first": -1, b"second": 0, b"third": 0})
+    frontier.push([("a", -1, b"first"), ("a", 0, b"second"), ("a", 0, b"third")])
     lease1, data1, _ = frontier.pop("w1")
     lease2, data2, _ = frontier.pop("w1")
     assert data1 == b"first"  # the most urgent first, as scrapy-redis's priority queue
@@ -104,22 +104,57 @@ def test_leases_are_acknowledged_renewed_or_requeued(redis_client):
 
 def test_release_puts_requests_back_at_once(redis_client):
     frontier = Frontier(redis_client, KEYS, lease_seconds=60)
-    redis_client.zadd(KEYS.requests, {b"r": 0})
+    frontier.push([("a", 0, b"r")])
     lease, _, _ = frontier.pop("w")
     assert frontier.release([lease]) == 1
     assert frontier.pop("w")[1] == b"r"
 
 
+def test_requests_are_taken_site_by_site_in_turn(redis_client):
+    frontier = Frontier(redis_client, KEYS, download_delay=1.0)
+    frontier.push([("a", 0, f"a{n}".encode()) for n in range(4)])  # one site's backlog first
+    frontier.push([("b", 0, b"b0"), ("c", 0, b"c0"), ("c", -1, b"c-urgent")])
+    assert frontier.queued() == 7
+    taken = [frontier.pop("w") for _ in range(7)]
+    # One request of every site before a second of any; each site in its own priority order.
+    assert [data for _, data, _ in taken] == [b"a0", b"b0", b"c-urgent", b"a1", b"c0", b"a2", b"a3"]
+    assert frontier.pop("w") is None and frontier.queued() == 0
+    assert redis_client.zcard(KEYS.sites) == 0  # no turn for a site without requests
+    # A request given back goes back to its own site's queue.
+    assert frontier.release([taken[4][0]]) == 1
+    assert frontier.queued() == 1 and redis_client.zrange(KEYS.site_queue("c"), 0, -1) == [b"c0"]
+
+
+def test_a_queue_left_by_an_earlier_version_goes_into_site_queues(redis_client):
+    old = {dumps({"url": f"http://{host}/a"}): 0 for host in ("a.example", "b.example")}
+    old[dumps({"url": "http://c.example/x", "meta": {"download_slot": "c"}})] = -1
+    redis_client.zadd(KEYS.unpartitioned_requests, old)
+    frontier = Frontier(redis_client, KEYS)
+    assert frontier.adopt_unpartitioned_queue() == 3
+    assert not redis_client.exists(KEYS.unpartitioned_requests) and frontier.queued() == 3
+    assert sorted(redis_client.zrange(KEYS.sites, 0, -1)) == [b"a.example", b"b.example", b"c"]
+    assert redis_client.zrange(KEYS.site_queue("c"), 0, -1, withscores=True)[0][1] == -1
+
+
+def test_a_sites_crawl_delay_moves_its_turn(redis_client):
+    frontier = Frontier(redis_client, KEYS)
+    HostSlots(redis_client, KEYS).set_crawl_delay("slow", 100)
+    frontier.push([("slow", 0, b"s0"), ("slow", 0, b"s1")])
+    frontier.push([("fast", 0, f"f{n}".encode()) for n in range(3)])
+    taken = [frontier.pop("w")[1] for _ in range(5)]
+    assert taken == [b"s0", b"f0", b"f1", b"f2", b"s1"]  # the slow site waits for its turn
+
+
 def test_one_run_at_a_time(redis_client):
     source = Source("s", ("example.com",), feeds=("http://example.com/f",))
     target = Target("feed", "http://example.com/f", "s")
-    run = start_run(redis_client, KEYS, [source], [target], [("fp", b"req", 0)])
+    run = start_run(redis_client, KEYS, [source], [target], [("fp", "example.com", b"req", 0)])
     assert run["id"] == "1" and run["state"] == "running"
     assert run["sources"][0]["name"] == "s" and run["targets"] == [json.loads(json.dumps(
         {"kind": "feed", "url": "http://example.com/f", "source": "s"}))]  # fmt: skip
     with pytest.raises(RunInProgress, match="run 1 is still in progress"):
         start_run(redis_client, KEYS, [source], [target], [])
-    assert redis_client.zcard(KEYS.requests) == 1
+    assert Frontier(redis_client, KEYS).queued() == 1
 
 
 def _article(n: int) -> ArticleItem:
@@ -243,7 +278,7 @@ def test_a_sites_clock_spaces_starts_by_the_longest_delay(redis_client):
 
 
 def test_the_page_budget_is_shared_and_stops_the_run(redis_client):
-    start_run(redis_client, KEYS, [], [], [("fp", b"queued", 0)], max_pages=3)
+    start_run(redis_client, KEYS, [], [], [("fp", "example.com", b"queued", 0)], max_pages=3)
     hosts = HostSlots(redis_client, KEYS)
     grants = [hosts.acquire(f"site{n}", str(n), 2, 0, 5).outcome for n in range(5)]
     assert grants == ["ok", "ok", "ok", "stop", "stop"]
@@ -256,7 +291,7 @@ def test_the_page_budget_is_shared_and_stops_the_run(redis_client):
 
 def test_a_run_stalls_when_no_worker_beats(redis_client):
     liveness = Liveness(redis_client, KEYS)
-    start_run(redis_client, KEYS, [], [], [("fp", b"queued", 0)])
+    start_run(redis_client, KEYS, [], [], [("fp", "example.com", b"queued", 0)])
     assert liveness.stall(0.3) is None  # just started
     time.sleep(0.4)
     stall = liveness.stall(0.3)

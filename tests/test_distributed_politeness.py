@@ -145,7 +145,10 @@ def test_max_pages_stops_a_run_of_two_workers(
 ):
     db = tmp_path / "archive.db"
     budget = 10
-    workers = start_workers(procs, redis_url, redis_client, ["w1", "w2"])
+    # A delay between requests, so that both workers take part before the budget is spent
+    # (without one, the first worker to look can make all ten downloads in under a second).
+    spaced = ("-s", "DOWNLOAD_DELAY=0.2")
+    workers = start_workers(procs, redis_url, redis_client, ["w1", "w2"], *spaced)
     ingester = procs.start("ingest", "ingest", "--redis", redis_url, "--db", str(db), "--once")
     waited = run_cli("crawl", "--redis", redis_url, "--sources", str(demo_sources),
                      "--max-pages", str(budget), "--wait")  # fmt: skip

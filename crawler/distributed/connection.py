@@ -16,7 +16,7 @@ def redis_overrides(redis_url: str, namespace: str) -> dict[str, Any]:
     return {
         "REDIS_URL": redis_url,
         "NEWSARCHIVE_REDIS_NAMESPACE": namespace,
-        "SCHEDULER_QUEUE_KEY": keys.requests,
+        "SCHEDULER_QUEUE_KEY": keys.sites,  # LeasedQueue queues by site under this ring
         "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
     }
 
@@ -40,4 +40,5 @@ def frontier_of(settings: Settings, server: Any) -> Frontier:
         keys_of(settings),
         lease_seconds=settings.getfloat("NEWSARCHIVE_LEASE_SECONDS"),
         max_deliveries=settings.getint("NEWSARCHIVE_MAX_DELIVERIES"),
+        download_delay=settings.getfloat("DOWNLOAD_DELAY"),
     )

@@ -26,12 +26,14 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 """
 
-# KEYS: run, requests, leases, heartbeats. ARGV: timeout seconds.
+# KEYS: run, queued (a counter), leases, heartbeats. ARGV: timeout seconds.
 # Returns false, or {requests left, Redis time since when no worker was seen}.
 STALLED = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return false end
 local left = redis.call('HLEN', KEYS[3])
-if redis.call('HEXISTS', KEYS[1], 'stop') == 0 then left = left + redis.call('ZCARD', KEYS[2]) end
+if redis.call('HEXISTS', KEYS[1], 'stop') == 0 then
+  left = left + tonumber(redis.call('GET', KEYS[2]) or '0')
+end
 if left == 0 then return false end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -87,7 +89,7 @@ class Liveness:
         """The running run's stall, if no worker was alive for `timeout` seconds while it has
         requests left."""
         k = self.keys
-        found = self._stalled(keys=[k.run, k.requests, k.leases, k.heartbeats], args=[timeout])
+        found = self._stalled(keys=[k.run, k.queued, k.leases, k.heartbeats], args=[timeout])
         if not found:
             return None
         run_id = self.server.hget(k.run, "id")

@@ -56,13 +56,13 @@ def start_run(
     keys: Keys,
     sources: list[Source],
     targets: list[Target],
-    seeds: list[tuple[str, bytes, float]],
+    seeds: list[tuple[str, str, bytes, float]],
     spider: str = "news",
     max_pages: int | None = None,
 ) -> dict[str, Any]:
     """Start run N: clear the run's own keys and queue its seed requests, all in one
-    transaction. `seeds` are (fingerprint, queued request, priority score); with `max_pages`
-    the run stops after that many downloads across all workers.
+    transaction. `seeds` are (fingerprint, site slot, queued request, priority score); with
+    `max_pages` the run stops after that many downloads across all workers.
 
     Raises RunInProgress while the previous run still has work queued, leased or unstored.
     """
@@ -72,9 +72,9 @@ def start_run(
     seconds, micros = server.time()
     with server.pipeline(transaction=True) as pipe:
         try:
-            pipe.watch(keys.run, keys.requests, keys.leases)
+            pipe.watch(keys.run, keys.queued, keys.leases)
             previous = pipe.hget(keys.run, "state")
-            queued, leased = pipe.zcard(keys.requests), pipe.hlen(keys.leases)
+            queued, leased = int(pipe.get(keys.queued) or 0), pipe.hlen(keys.leases)
             if _text(previous) == RUNNING or queued or leased:
                 # Messages left after a run is done (late stats) go to the next ingester.
                 to_store = pipe.llen(keys.items) + pipe.llen(keys.processing)
@@ -84,7 +84,7 @@ def start_run(
                     f" crawled, {to_store} messages waiting for `newsarchive ingest`)"
                 )
             pipe.multi()
-            pipe.delete(keys.run, *keys.run_scoped())
+            pipe.delete(keys.run, keys.sites, keys.queued, *keys.run_scoped())
             run = {
                 "id": run_id,
                 "state": RUNNING,
@@ -99,8 +99,15 @@ def start_run(
                 run["max_pages"] = str(max_pages)
             pipe.hset(keys.run, mapping=run)
             if seeds:
-                pipe.sadd(keys.dupefilter, *{fp for fp, _, _ in seeds})
-                pipe.zadd(keys.requests, {data: score for _, data, score in seeds})
+                pipe.sadd(keys.dupefilter, *{fp for fp, _, _, _ in seeds})
+                by_site: dict[str, dict[bytes, float]] = {}
+                for _, slot, data, score in seeds:
+                    by_site.setdefault(slot, {})[data] = score
+                for slot, queue in by_site.items():
+                    pipe.zadd(keys.site_queue(slot), queue)
+                now = seconds + micros / 1e6
+                pipe.zadd(keys.sites, dict.fromkeys(by_site, now))
+                pipe.set(keys.queued, sum(len(queue) for queue in by_site.values()))
             pipe.execute()
         except WatchError:
             raise RunInProgress("another crawl started a run at the same moment") from None

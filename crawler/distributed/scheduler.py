@@ -4,8 +4,9 @@ What is scrapy-redis's and what is ours:
 - `scrapy_redis.scheduler.Scheduler` connects, and builds the queue and the duplicate filter
   from its settings; `LeasedScheduler` adds: each popped request's lease is remembered, leases
   are given back on close, and the shared queue is never flushed (SCHEDULER_PERSIST forced on).
-- `scrapy_redis.queue.PriorityQueue` stores and encodes requests; `LeasedQueue` pops through
-  `Frontier.pop` (a lease) instead of ZRANGE+ZREMRANGEBYRANK (gone for good).
+- `scrapy_redis.queue.PriorityQueue` encodes requests; `LeasedQueue` queues them by site
+  (`Frontier.push`) and pops through `Frontier.pop` (a lease, from the site whose turn comes
+  first) instead of ZRANGE+ZREMRANGEBYRANK on one sorted set.
 - `enqueue_request`/`next_request` are restated without a deprecated argument (see there).
 - `scrapy_redis.dupefilter.RFPDupeFilter` is used as it is (see DUPEFILTER_CLASS in the worker
   settings: scrapy-redis falls back to `DUPEFILTER_CLASS.from_settings()`, which Scrapy 2.19's
@@ -23,6 +24,7 @@ from scrapy.spiders import Spider
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from crawler.distributed.frontier import slot_of
 from crawler.distributed.state import LEASE_META, WorkerState
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,16 @@ class LeasedQueue(PriorityQueue):
                 meta={k: v for k, v in request.meta.items() if k != LEASE_META}
             )
         return super()._encode_request(request)
+
+    def push(self, request: Request) -> None:
+        data = self._encode_request(request)
+        self.state.frontier.push([(slot_of(request), -request.priority, data)])
+
+    def __len__(self) -> int:
+        return self.state.frontier.queued()
+
+    def clear(self) -> None:
+        raise RuntimeError("the shared frontier is never cleared by a worker")
 
     def pop(self, timeout: int = 0) -> Request | None:
         popped = self.state.frontier.pop(self.state.worker_id)

@@ -8,6 +8,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 
 from crawler.distributed.connection import connect, keys_of
+from crawler.distributed.frontier import slot_of
 from crawler.distributed.redis_runs import start_run
 from crawler.distributed.serializer import dumps
 from crawler.sources import Source, Target
@@ -30,8 +31,8 @@ def seed_run(
     max_pages: int | None = None,
 ) -> dict[str, Any]:
     """Start a run on the settings' Redis: its seed requests queued as workers queue requests
-    (scrapy-redis's priority queue, our JSON serializer) and marked seen in its duplicate
-    filter; with `max_pages`, a budget of that many downloads for all workers together.
+    (by site, in scrapy-redis's priority order, our JSON serializer) and marked seen in its
+    duplicate filter; with `max_pages`, a budget of that many downloads for all workers together.
     Return the run; raise RunInProgress while the previous one is not done."""
     from scrapy_redis.dupefilter import RFPDupeFilter
 
@@ -45,5 +46,6 @@ def seed_run(
         if key in seen:  # the same URL listed twice
             continue
         seen.add(key)
-        seeds.append((key, dumps(request.to_dict(spider=spider)), -request.priority))
+        data = dumps(request.to_dict(spider=spider))
+        seeds.append((key, slot_of(request), data, -request.priority))
     return start_run(server, keys, sources, spider.targets, seeds, max_pages=max_pages)

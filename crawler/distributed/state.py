@@ -60,6 +60,8 @@ class WorkerState:
         self.server = connect(settings)
         self.keys = keys_of(settings)
         self.frontier = frontier_of(settings, self.server)
+        if moved := self.frontier.adopt_unpartitioned_queue():
+            logger.info("moved %d requests queued by an earlier version into site queues", moved)
         self.liveness = Liveness(self.server, self.keys)
         self.worker_id = settings.get("NEWSARCHIVE_WORKER_ID") or default_worker_id()
         self.held: dict[str, Request] = {}  # lease -> the request object the engine works on

@@ -135,9 +135,7 @@ class WorkerExtension:
         slot.remove_request = removed
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(self.tick_seconds, now=False)
-        logger.info(
-            "Worker %s takes requests from %s", self.state.worker_id, self.state.keys.requests
-        )
+        logger.info("Worker %s takes requests from %s", self.state.worker_id, self.state.keys.sites)
 
     def tick(self) -> None:
         state = self.state
@@ -155,7 +153,7 @@ class WorkerExtension:
             if now - self.last_reap >= self.reap_every:
                 self.last_reap = now
                 state.reap()
-            queued = state.server.zcard(state.keys.requests)
+            queued = state.frontier.queued()
         except Exception as error:  # noqa: BLE001 - Redis is gone
             state.fail(f"lost Redis: {error}")
             return
