@@ -114,6 +114,12 @@ def test_bytes_default_to_utf8_and_survive_a_wrong_encoding() -> None:
     assert "Bürgermeister" in extract_article(html.encode("utf-8"), encoding="no-such")["text"]
 
 
+def test_a_page_that_opens_with_php_warnings_is_still_read() -> None:
+    warnings = "<br />\n<b>Warning</b>:  mysql_connect(): Access denied in <b>/www/db.php</b>\n"
+    doc = extract_article(warnings * 3 + page())
+    assert doc is not None and BODY[0][:40] in doc["text"] and "mysql" not in doc["text"]
+
+
 # --- seed article -----------------------------------------------------------------------------
 
 

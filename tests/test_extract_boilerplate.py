@@ -61,6 +61,18 @@ def test_strip_non_content_keeps_jsonld() -> None:
     assert not list(root.iter("nav"))
 
 
+def test_chrome_is_stripped_unless_it_holds_most_of_the_page() -> None:
+    story = "<p>" + "The harbour authority approved the new ferry terminal on Monday. " * 6 + "</p>"
+    root = tree(f"<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><div>{story}</div>")
+    b.strip_non_content(root)
+    assert not list(root.iter("nav")) and "ferry terminal" in root.text_content()
+    # A page for browsers without JavaScript, and a blog that put its post inside <nav>.
+    for wrapper in ("noscript", "nav", "aside", "footer"):
+        root = tree(f"<{wrapper}>{story}</{wrapper}><footer>Contact us</footer>")
+        b.strip_non_content(root)
+        assert "ferry terminal" in root.text_content() and "Contact us" not in root.text_content()
+
+
 def test_headline_kicker_and_standfirst() -> None:
     lines = ["Politics", "Senate passes the budget", "A long night ends in a vote.", "Body one."]
     assert b.drop_headline(lines, ["Senate passes the budget | The Daily"]) == lines

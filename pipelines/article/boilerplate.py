@@ -40,11 +40,26 @@ NON_CONTENT_TAGS = (
 )  # fmt: skip
 
 
+# Chrome that holds most of the page's text is where the page put its article: a whole page in
+# <noscript> for browsers without JavaScript, a blog post inside <nav> or <aside>.
+CHROME_TAGS = ("noscript", "nav", "aside", "footer")
+MOST_OF_THE_PAGE = 0.5
+
+
+def _chars(elem: HtmlElement) -> int:
+    return len(" ".join(elem.text_content().split()))
+
+
 def strip_non_content(tree: HtmlElement) -> None:
-    """Remove scripts (except JSON-LD, trafilatura's last-resort body source) and page chrome."""
+    """Remove scripts (except JSON-LD, trafilatura's last-resort body source) and page chrome,
+    except chrome that holds most of the page's text (kept, as a plain <div>)."""
     for script in list(tree.iter("script")):
         if "ld+json" not in (script.get("type") or "").lower():
             _drop(script)
+    total = _chars(tree)
+    for elem in list(tree.iter(*CHROME_TAGS)):
+        if total and _chars(elem) > MOST_OF_THE_PAGE * total:
+            elem.tag = "div"
     strip_elements(tree, *NON_CONTENT_TAGS, with_tail=False)
 
 

@@ -12,6 +12,7 @@ copy (a fast recall pass, the full extraction when the fast one kept too little 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -70,6 +71,9 @@ def extract_article(
         return None
 
 
+_LATE_HTML = re.compile(r"<(?:!doctype\s+)?html[\s>]", re.IGNORECASE)
+
+
 def parse_html(html: str | bytes, encoding: str | None = None) -> HtmlElement | None:
     """Decode and parse a page; None for empty or unparseable input.
 
@@ -81,6 +85,8 @@ def parse_html(html: str | bytes, encoding: str | None = None) -> HtmlElement | 
         html = _decode(bytes(html), encoding)
     if not isinstance(html, str) or not html.strip() or len(html) > MAX_HTML_CHARS:
         return None
+    if "html" not in html[:50].lower() and (late := _LATE_HTML.search(html, 0, 8000)):
+        html = html[late.start() :]  # a preamble before the page (PHP warnings) is not the page
     data = html.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
     data = data.replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
     try:
