@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.extraction_data import REPO_ROOT, PageSet, aggregate, page_score
-from pipelines.article import boilerplate, passes
+from pipelines.article import boilerplate, core, passes
 from pipelines.article import metadata as meta
 from pipelines.article.core import parse_html
 
@@ -86,7 +86,9 @@ def apply_line_rules(page: CachedPage, lines: list[str], line_rules: Iterable[st
 def _key(page_set: PageSet, tree_rules: Sequence[str]) -> str:
     import trafilatura
 
-    code = Path(boilerplate.__file__).read_bytes() + json.dumps(FAST_PASSES).encode()
+    # The rules, the parser and the passes: any change to them recomputes the cache.
+    code = b"".join(Path(m.__file__).read_bytes() for m in (boilerplate, passes, core))
+    code += json.dumps(FAST_PASSES).encode()
     code += trafilatura.__version__.encode() + ",".join(sorted(tree_rules)).encode()
     return f"{page_set.name}-{hashlib.sha1(code).hexdigest()[:12]}"
 

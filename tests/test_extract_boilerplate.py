@@ -40,6 +40,15 @@ def test_list_of_links_goes_but_a_list_with_prose_stays() -> None:
     assert [u.get("id") for u in root.iter("ul")] == ["facts"]
 
 
+def test_a_list_left_unclosed_around_the_article_is_not_a_link_list() -> None:
+    root = tree(
+        "<ul class='menu'><li><a href='/a'>Awards</a></li><li><a href='/b'>Blogs</a></li>"
+        "<div><p>The article, nested in the menu by the parser, stays with the page.</p></div>"
+    )
+    b.prune_link_blocks(root)
+    assert "stays with the page" in root.text_content()
+
+
 def test_removed_element_keeps_its_tail_text() -> None:
     root = tree("<p>Before <span class='ad'>ad</span> after</p>")
     b.remove_elements(root, b.compile_selectors(["span.ad"]))

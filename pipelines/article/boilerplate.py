@@ -56,11 +56,13 @@ def strip_non_content(tree: HtmlElement) -> None:
     for script in list(tree.iter("script")):
         if "ld+json" not in (script.get("type") or "").lower():
             _drop(script)
-    total = _chars(tree)
+    # Chrome's share is measured on the text a reader sees: style sheets and the like go first.
+    strip_elements(tree, *(t for t in NON_CONTENT_TAGS if t not in CHROME_TAGS), with_tail=False)
+    total = _chars(tree) - sum(_chars(script) for script in tree.iter("script"))  # JSON-LD
     for elem in list(tree.iter(*CHROME_TAGS)):
         if total and _chars(elem) > MOST_OF_THE_PAGE * total:
             elem.tag = "div"
-    strip_elements(tree, *NON_CONTENT_TAGS, with_tail=False)
+    strip_elements(tree, *CHROME_TAGS, with_tail=False)
 
 
 def compile_selectors(selectors: Iterable[str]) -> list[XPath]:
@@ -140,7 +142,14 @@ def prune_link_blocks(tree: HtmlElement) -> int:
                     doomed.append(elem)
         else:
             items = [child for child in elem if child.tag == "li"]
-            if len(items) >= 2 and all(_link_only(item) for item in items):
+            # Anything else in the list must be wordless: a list left unclosed by the page
+            # (libxml2 then nests the rest of the page in it) holds the article after its items.
+            others = [child for child in elem if child.tag != "li"]
+            if (
+                len(items) >= 2
+                and all(_link_only(item) for item in items)
+                and not any(_WORD_CHAR.search(other.text_content()) for other in others)
+            ):
                 doomed.append(elem)
     return sum(_drop(elem) for elem in doomed)
 
