@@ -80,6 +80,11 @@ def test_chrome_is_stripped_unless_it_holds_most_of_the_page() -> None:
         root = tree(f"<{wrapper}>{story}</{wrapper}><footer>Contact us</footer>")
         b.strip_non_content(root)
         assert "ferry terminal" in root.text_content() and "Contact us" not in root.text_content()
+    # A mega menu bigger than a short article marked as such is still a menu.
+    menu = "".join(f"<a href='/{n}'>Section number {n} of the site</a>" for n in range(40))
+    root = tree(f"<nav>{menu}</nav><main>{story}</main>")
+    b.strip_non_content(root)
+    assert "Section number" not in root.text_content() and "ferry" in root.text_content()
 
 
 def test_headline_kicker_and_standfirst() -> None:

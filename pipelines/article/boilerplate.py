@@ -40,8 +40,9 @@ NON_CONTENT_TAGS = (
 )  # fmt: skip
 
 
-# Chrome that holds most of the page's text is where the page put its article: a whole page in
-# <noscript> for browsers without JavaScript, a blog post inside <nav> or <aside>.
+# Chrome that holds most of the page's text is where the page put its article (a whole page in
+# <noscript> for browsers without JavaScript, a blog post inside <nav>), unless the page marks
+# its content elsewhere with <main> or <article>: then it is a mega menu around a short story.
 CHROME_TAGS = ("noscript", "nav", "aside", "footer")
 MOST_OF_THE_PAGE = 0.5
 
@@ -52,16 +53,20 @@ def _chars(elem: HtmlElement) -> int:
 
 def strip_non_content(tree: HtmlElement) -> None:
     """Remove scripts (except JSON-LD, trafilatura's last-resort body source) and page chrome,
-    except chrome that holds most of the page's text (kept, as a plain <div>)."""
+    except chrome that holds most of the page's text and all of its <main> and <article> (kept,
+    as a plain <div>)."""
     for script in list(tree.iter("script")):
         if "ld+json" not in (script.get("type") or "").lower():
             _drop(script)
     # Chrome's share is measured on the text a reader sees: style sheets and the like go first.
     strip_elements(tree, *(t for t in NON_CONTENT_TAGS if t not in CHROME_TAGS), with_tail=False)
     total = _chars(tree) - sum(_chars(script) for script in tree.iter("script"))  # JSON-LD
-    for elem in list(tree.iter(*CHROME_TAGS)):
-        if total and _chars(elem) > MOST_OF_THE_PAGE * total:
-            elem.tag = "div"
+    big = [e for e in tree.iter(*CHROME_TAGS) if total and _chars(e) > MOST_OF_THE_PAGE * total]
+    if big:
+        landmarks = [e for e in tree.iter("main", "article") if _WORD_CHAR.search(e.text_content())]
+        for elem in big:
+            if all(elem in landmark.iterancestors() for landmark in landmarks):
+                elem.tag = "div"
     strip_elements(tree, *CHROME_TAGS, with_tail=False)
 
 
