@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.conftest import FAST, free_port, query, run_cli
+from tests.conftest import FAST, query, run_cli
 
 # Fast failures: a refused connection is retried with backoff, which is not what is tested.
 NO_RETRY = ["-s", "RETRY_TIMES=0"]
@@ -20,8 +20,8 @@ def problem_lines(stderr: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_cron_run_against_an_unreachable_source_exits_non_zero_naming_it(tmp_path):
-    port = free_port()  # nobody listens there
+def test_cron_run_against_an_unreachable_source_exits_non_zero_naming_it(tmp_path, refused_port):
+    port = refused_port
     sources = tmp_path / "sources.toml"
     sources.write_text(
         f'[[sources]]\nname = "wire"\nfeeds = ["http://127.0.0.1:{port}/feed.xml"]\n'
@@ -73,9 +73,9 @@ def test_offline_sources_that_do_not_resolve_exit_non_zero(tmp_path):
 
 @pytest.mark.slow
 def test_one_dead_source_among_good_ones_fails_the_run_but_keeps_the_rest(
-    demo_server, demo_sources, tmp_path
+    demo_server, demo_sources, tmp_path, refused_port
 ):
-    port = free_port()
+    port = refused_port
     dead = f'\n[[sources]]\nname = "gone"\nfeeds = ["http://127.0.0.1:{port}/rss"]\n'
     demo_sources.write_text(demo_sources.read_text() + dead)
     db = tmp_path / "a.db"
