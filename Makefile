@@ -3,6 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The suite runs on 2 pytest-xdist workers (the machines have 2 cores). loadgroup: tests are
+# spread one by one, except those marked xdist_group, which share one worker. A plain
+# `pytest tests/test_x.py` runs in one process; `make test XDIST=` does the whole suite so.
+XDIST ?= -n 2 --dist loadgroup
 
 .PHONY: install demo test test-quick lint format bench bench-extraction bench-crawl bench-search bench-scale bench-distributed bench-warc serve clean
 
@@ -17,10 +21,10 @@ demo: install  ## crawl the bundled demo site into demo.db (never archive.db) an
 	$(BIN)/newsarchive demo --db demo.db
 
 test: install lint  ## lint, then the whole test suite
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
 
 test-quick: install lint  ## lint, then the tests not marked slow (the quick loop)
-	$(PY) -m pytest -m 'not slow'
+	$(PY) -m pytest $(XDIST) -m 'not slow'
 
 lint: install
 	$(BIN)/ruff check .

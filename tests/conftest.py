@@ -47,6 +47,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture
+def refused_port() -> int:
+    """A 127.0.0.1 port that refuses connections: bound and never listening for the test, so no
+    other process (a parallel test worker's server) can take it meanwhile."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
 def run_cli(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
     """Run `newsarchive ARGS` in a child process (Twisted's reactor runs once per process)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

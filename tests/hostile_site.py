@@ -433,7 +433,10 @@ class HostileSite:
         self._server: asyncio.base_events.Server | None = None
         self.in_flight = 0
         self.max_in_flight = 0
-        self.closed_port = _free_port()  # nothing listens there: connection refused
+        # Bound and never listening for the site's life: refused, and no other process (a
+        # parallel test worker's server) can take the port meanwhile.
+        self._closed = _refusing_socket()
+        self.closed_port = self._closed.getsockname()[1]
 
     @property
     def url(self) -> str:
@@ -450,6 +453,7 @@ class HostileSite:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+        self._closed.close()
 
     async def _start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -633,7 +637,7 @@ async def _read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     return HttpRequest(method, path, headers)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _refusing_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock

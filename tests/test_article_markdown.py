@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+
 from browse import make_datasette
 from browse.plugin import article_html
 from crawler.compression import compress_html
@@ -52,6 +54,7 @@ def test_markdown_keeps_headings_lists_and_quotes_and_the_text_stays_plain():
     assert "*not emphasis*" in html and "3 &lt; 4" in html and "<em>" not in html
 
 
+@pytest.mark.slow
 def test_extract_format_text_markdown_json(tmp_path):
     page = tmp_path / "page.html"
     page.write_text(PAGE, encoding="utf-8")
@@ -68,6 +71,7 @@ def test_extract_format_text_markdown_json(tmp_path):
     assert bad.returncode == 1 and "'html' is not one of" in bad.stderr
 
 
+@pytest.mark.slow
 def test_a_crawl_stores_the_markdown_and_the_article_page_shows_its_subheadings(
     demo_sources, tmp_path
 ):

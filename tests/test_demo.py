@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipelines.archive.schema import open_archive
 from tests.conftest import query, run_cli
 
 
+@pytest.mark.slow
 def test_demo_writes_demo_db_and_leaves_archive_db_alone(tmp_path):
     result = run_cli("demo", "--no-serve", "--site-port", "0", cwd=tmp_path)
     assert result.returncode == 0, result

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import FAST, query, run_cli
 
 
@@ -13,6 +15,7 @@ def archived_urls(db) -> set[str]:
     return {row["url"] for row in query(db, "select url from articles")}
 
 
+@pytest.mark.slow
 def test_url_of_a_front_page_finds_what_start_urls_find(demo_server, tmp_path):
     front = demo_server.url + "/ledger/"
     ledger = {
@@ -33,6 +36,7 @@ def test_url_of_a_front_page_finds_what_start_urls_find(demo_server, tmp_path):
             assert 0 < len(archived_urls(by_url)) < len(ledger)
 
 
+@pytest.mark.slow
 def test_a_depth_limit_that_cuts_the_crawl_is_counted(demo_server, tmp_path):
     front = demo_server.url + "/ledger/"
     db = tmp_path / "a.db"
@@ -69,6 +73,7 @@ def test_list_prints_the_articles_a_crawl_would_fetch_without_fetching_them(
     assert not db.exists()  # and nothing written
 
 
+@pytest.mark.slow
 def test_list_leaves_out_what_the_archive_has(demo_server, demo_sources, tmp_path):
     db = tmp_path / "archive.db"
     assert run_cli("crawl", "--sources", str(demo_sources), "--db", str(db), *FAST).returncode == 0
@@ -81,6 +86,7 @@ def test_list_leaves_out_what_the_archive_has(demo_server, demo_sources, tmp_pat
     assert len(query(db, "select id from crawl_runs")) == 1  # the listing was no run
 
 
+@pytest.mark.slow
 def test_list_reports_a_source_that_fails(tmp_path):
     result = run_cli("crawl", "--list", "--url", "http://127.0.0.1:9/", "-s", "RETRY_TIMES=0")
     assert result.returncode == 2

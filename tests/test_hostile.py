@@ -15,7 +15,11 @@ import pytest
 from tests.conftest import FAST, query, run_cli
 from tests.hostile_site import DATE, HostileSite
 
-pytestmark = pytest.mark.slow  # runs real crawls
+pytestmark = [
+    pytest.mark.slow,  # runs real crawls
+    # Every test reads the one module-scoped crawl: on one worker of `make test`, it runs once.
+    pytest.mark.xdist_group("test_hostile"),
+]
 
 BAD = "/bad" + DATE
 RETRIES = 1

@@ -17,6 +17,10 @@ pytestmark = pytest.mark.slow  # runs real crawls
 # Slow enough to interrupt mid-run, fast enough for a test.
 SLOW = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.15",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "NEWSARCHIVE_BATCH_SIZE=1"]  # fmt: skip
+# A crawl still running after two more CLI starts on a loaded machine (SLOW's may end a few
+# seconds after its first article): over 30 s, and with one request at a time in the
+# downloader a Ctrl-C stops it within a second, not after the queued requests' delays.
+SLOWER = [*SLOW, "-s", "DOWNLOAD_DELAY=0.5", "-s", "CONCURRENT_REQUESTS=1"]
 
 
 def crawl(sources, db, *extra):
@@ -129,7 +133,7 @@ def test_sigterm_marks_the_run_interrupted(demo_server, demo_sources, tmp_path):
 
 def test_a_second_crawl_on_a_busy_archive_refuses(demo_server, demo_sources, tmp_path):
     db = tmp_path / "archive.db"
-    process = start_crawl(demo_sources, db, *SLOW)
+    process = start_crawl(demo_sources, db, *SLOWER)
     try:
         wait_for_articles(db, 1)
         second = crawl(demo_sources, db)
@@ -139,6 +143,7 @@ def test_a_second_crawl_on_a_busy_archive_refuses(demo_server, demo_sources, tmp
         assert "Traceback" not in second.stderr
         reextract = run_cli("reextract", "--db", str(db))
         assert reextract.returncode == 1 and "is busy" in reextract.stderr
+        assert process.poll() is None  # it was busy all along
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import FAST, free_port, query, run_cli
+import pytest
+
+from tests.conftest import FAST, query, run_cli
 
 # Fast failures: a refused connection is retried with backoff, which is not what is tested.
 NO_RETRY = ["-s", "RETRY_TIMES=0"]
@@ -17,8 +19,9 @@ def problem_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.strip()]
 
 
-def test_cron_run_against_an_unreachable_source_exits_non_zero_naming_it(tmp_path):
-    port = free_port()  # nobody listens there
+@pytest.mark.slow
+def test_cron_run_against_an_unreachable_source_exits_non_zero_naming_it(tmp_path, refused_port):
+    port = refused_port
     sources = tmp_path / "sources.toml"
     sources.write_text(
         f'[[sources]]\nname = "wire"\nfeeds = ["http://127.0.0.1:{port}/feed.xml"]\n'
@@ -32,6 +35,7 @@ def test_cron_run_against_an_unreachable_source_exits_non_zero_naming_it(tmp_pat
     assert "connection_refused" in line and f"127.0.0.1:{port}/feed.xml" in line
 
 
+@pytest.mark.slow
 def test_url_on_a_closed_port_exits_non_zero_and_says_so(tmp_path):
     result = run_cli(
         "crawl",
@@ -48,6 +52,7 @@ def test_url_on_a_closed_port_exits_non_zero_and_says_so(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_offline_sources_that_do_not_resolve_exit_non_zero(tmp_path):
     # What the bundled sources.toml is offline: every host fails to resolve.
     sources = tmp_path / "sources.toml"
@@ -66,10 +71,11 @@ def test_offline_sources_that_do_not_resolve_exit_non_zero(tmp_path):
     assert run == {"status": "completed", "errors": 2}  # the run itself ended normally
 
 
+@pytest.mark.slow
 def test_one_dead_source_among_good_ones_fails_the_run_but_keeps_the_rest(
-    demo_server, demo_sources, tmp_path
+    demo_server, demo_sources, tmp_path, refused_port
 ):
-    port = free_port()
+    port = refused_port
     dead = f'\n[[sources]]\nname = "gone"\nfeeds = ["http://127.0.0.1:{port}/rss"]\n'
     demo_sources.write_text(demo_sources.read_text() + dead)
     db = tmp_path / "a.db"
@@ -93,6 +99,7 @@ def test_a_feed_that_is_not_a_feed_fails_its_source(demo_server, tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_errors_past_the_threshold_fail_the_run(static_server, tmp_path):
     folder, base = static_server
     article = "<html><body><article><p>" + "A sentence about the harbour. " * 40
@@ -110,6 +117,7 @@ def test_errors_past_the_threshold_fail_the_run(static_server, tmp_path):
     assert tolerant.stdout == tolerant.stderr == ""
 
 
+@pytest.mark.slow
 def test_a_good_run_exits_0_and_quiet_prints_nothing(demo_sources, tmp_path):
     result = run_cli(
         "crawl", "-q", "--sources", str(demo_sources), "--db", str(tmp_path / "a.db"), *FAST
@@ -126,6 +134,7 @@ def test_exit_statuses_are_in_the_help_and_usage_errors_exit_1():
     assert "No such option" in bad.stderr
 
 
+@pytest.mark.slow
 def test_max_pages_fetches_at_most_n_pages(demo_server, demo_sources, tmp_path):
     for limit in (3, 10):
         demo_server.requests.clear()

@@ -81,6 +81,7 @@ def import_run(db: Path) -> dict:
     return query(db, "select * from crawl_runs order by id desc limit 1")[0]
 
 
+@pytest.mark.slow
 def test_import_archives_articles_and_is_idempotent(tmp_path):
     pages = article_pages(12)
     path = write_articles(tmp_path / "news.warc.gz", pages)
@@ -103,6 +104,7 @@ def test_import_archives_articles_and_is_idempotent(tmp_path):
     assert query(db, "select count(*) as n from articles")[0]["n"] == 12
 
 
+@pytest.mark.slow
 def test_every_kind_of_bad_record_is_counted_and_skipped(tmp_path):
     (url1, good1), (url2, good2), (url3, good3), (url4, good4) = article_pages(4)
     warc = Warc(tmp_path / "bad.warc.gz")
@@ -165,6 +167,7 @@ def test_every_kind_of_bad_record_is_counted_and_skipped(tmp_path):
     assert rows[url1]["published_source"] != "warc"
 
 
+@pytest.mark.slow
 def test_filters_keep_one_domain_and_a_date_range(tmp_path):
     pages = article_pages(6)
     warc = Warc(tmp_path / "mixed.warc")  # a plain, uncompressed WARC
@@ -295,6 +298,7 @@ def _records(stream):
         }
 
 
+@pytest.mark.slow
 def test_export_jsonl_csv_and_warc_round_trip(tmp_path):
     pages = article_pages(5)
     path = write_articles(tmp_path / "in.warc.gz", pages)
@@ -321,6 +325,7 @@ def test_export_jsonl_csv_and_warc_round_trip(tmp_path):
     assert bad.returncode != 0 and "--warc, --jsonl or --csv" in bad.stderr
 
 
+@pytest.mark.slow
 def test_import_streams_a_warc_over_http(static_server, tmp_path):
     folder, base = static_server
     pages = article_pages(3)

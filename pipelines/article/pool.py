@@ -10,6 +10,8 @@ so it never idles); other pages wait in the pool's backlog, whose length the cra
 page waits inside the item pipeline, so Scrapy counts it against SCRAPER_SLOT_MAX_ACTIVE_SIZE
 and stops downloading while too many wait). A page that takes longer than `timeout` seconds
 gets its worker killed and replaced; a worker that dies fails only the page it was working on.
+The clock starts when the worker is ready (it says so once it has imported the extractor), so
+a replacement's start-up on a busy machine never counts against the next page.
 Workers exit when their stdin closes, ignore Ctrl-C (the crawl shuts them down in order), and
 are killed with the crawl process if it dies (Linux parent-death signal).
 """
@@ -42,6 +44,10 @@ HEADER_BYTES = 4
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # A worker told to stop has this long to finish its page before it is killed.
 STOP_GRACE_SECONDS = 2.0
+# A worker that has not imported the extractor this long after it was started is replaced.
+START_SECONDS = 60.0
+# The frame a worker sends once, before any answer: a header of size 0.
+READY = (0).to_bytes(HEADER_BYTES, "big")
 # Workers yield the CPU to the crawl process: its event loop is the one serial part of the
 # crawl, and a worker that preempts it stalls every download and every other worker.
 WORKER_NICENESS = int(os.environ.get("NEWSARCHIVE_WORKER_NICE", "10"))
@@ -143,6 +149,7 @@ def worker_main(extractor_path: str) -> None:
     )
     catch_swallowed_failures(propagate=False)  # the crawl logs each failure in one line
     extractor = load_extractor(extractor_path)
+    answers.write(READY)  # the pool starts our first page's clock now
     while True:
         header = _read_exact(requests, HEADER_BYTES)
         if header is None:
@@ -167,7 +174,7 @@ class _Task:
     id: int
     frame: bytes
     future: asyncio.Future
-    started: float = 0.0  # when its worker began on it (monotonic)
+    started: float = 0.0  # when its worker began on it (monotonic), once the worker is ready
 
 
 @dataclass
@@ -176,6 +183,8 @@ class _Worker:
     tasks: collections.deque[_Task] = field(default_factory=collections.deque)
     inbox: bytearray = field(default_factory=bytearray)
     outbox: bytearray = field(default_factory=bytearray)
+    spawned: float = field(default_factory=time.monotonic)
+    ready: bool = False  # it has imported the extractor and said so
 
     @property
     def pid(self) -> int:
@@ -304,7 +313,7 @@ class ExtractionPool:
             task = self.backlog.popleft()
             if task.future.done():  # cancelled while waiting
                 continue
-            if not worker.tasks:
+            if not worker.tasks and worker.ready:
                 task.started = time.monotonic()
             worker.tasks.append(task)
             self._send(worker, len(task.frame).to_bytes(HEADER_BYTES, "big") + task.frame)
@@ -349,6 +358,12 @@ class ExtractionPool:
         worker.inbox += data
         while len(worker.inbox) >= HEADER_BYTES:
             size = int.from_bytes(worker.inbox[:HEADER_BYTES], "big")
+            if size == 0:  # READY: the worker's first page starts its clock now
+                del worker.inbox[:HEADER_BYTES]
+                worker.ready = True
+                if worker.tasks:
+                    worker.tasks[0].started = time.monotonic()
+                continue
             if len(worker.inbox) < HEADER_BYTES + size:
                 break
             frame = bytes(worker.inbox[HEADER_BYTES : HEADER_BYTES + size])
@@ -374,7 +389,11 @@ class ExtractionPool:
     def _watch(self) -> None:
         now = time.monotonic()
         for worker in list(self.workers):
-            if worker.tasks and now - worker.tasks[0].started > self.timeout:
+            if not worker.ready:
+                if now - worker.spawned > START_SECONDS:
+                    error = ExtractionFailed(f"extraction worker not ready in {START_SECONDS:g} s")
+                    self._replace(worker, error, kill=True)
+            elif worker.tasks and now - worker.tasks[0].started > self.timeout:
                 self._replace(
                     worker, ExtractionTimeout(f"no result in {self.timeout:g} s"), kill=True
                 )
