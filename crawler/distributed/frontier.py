@@ -214,14 +214,15 @@ class Frontier:
         self._release = server.register_script(RELEASE)
         self._drained = server.register_script(DRAINED)
 
-    def push(self, requests: list[tuple[str, float, bytes]]) -> None:
-        """Queue (site slot, priority score, request data) triples; lowest score first."""
+    def push(self, requests: list[tuple[str, float, bytes]], pipe: Any = None) -> None:
+        """Queue (site slot, priority score, request data) triples, lowest score first (in
+        `pipe`, when given, to go with other writes)."""
         if not requests:
             return
         args: list[Any] = [self.keys.site_queue_prefix]
         for slot, score, data in requests:
             args += [slot, score, data]
-        self._push(keys=[self.keys.sites, self.keys.queued], args=args)
+        self._push(keys=[self.keys.sites, self.keys.queued], args=args, client=pipe)
 
     def pop(self, worker: str) -> tuple[str, bytes, str] | None:
         """Take the most urgent request of the site whose turn comes first:

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from crawler.clock import now_iso
+from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
 from crawler.sources import Source, Target
 
@@ -100,14 +101,8 @@ def start_run(
             pipe.hset(keys.run, mapping=run)
             if seeds:
                 pipe.sadd(keys.dupefilter, *{fp for fp, _, _, _ in seeds})
-                by_site: dict[str, dict[bytes, float]] = {}
-                for _, slot, data, score in seeds:
-                    by_site.setdefault(slot, {})[data] = score
-                for slot, queue in by_site.items():
-                    pipe.zadd(keys.site_queue(slot), queue)
-                now = seconds + micros / 1e6
-                pipe.zadd(keys.sites, dict.fromkeys(by_site, now))
-                pipe.set(keys.queued, sum(len(queue) for queue in by_site.values()))
+                queued_seeds = [(slot, score, data) for _, slot, data, score in seeds]
+                Frontier(server, keys).push(queued_seeds, pipe)
             pipe.execute()
         except WatchError:
             raise RunInProgress("another crawl started a run at the same moment") from None
