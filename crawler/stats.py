@@ -6,10 +6,10 @@ Keys are `newsarchive/<what>/<kind>`; per-source counts are `newsarchive/source/
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from scrapy.exceptions import DropItem
-from scrapy.statscollectors import StatsCollector
+if TYPE_CHECKING:  # importing scrapy takes a quarter second; the CLI's reports only need names
+    from scrapy.statscollectors import StatsCollector
 
 ERRORS_PREFIX = "newsarchive/errors/"  # failed requests by kind (crawler.errors)
 DROPPED_PREFIX = "newsarchive/dropped/"  # fetched pages not stored, by reason
@@ -59,6 +59,8 @@ def record_listed(stats: StatsCollector, meta: dict, url: str) -> None:
 
 def drop(stats: StatsCollector, reason: str, item: Any) -> NoReturn:
     """Count `reason` (overall and for the item's source) in the crawl stats and drop the item."""
+    from scrapy.exceptions import DropItem  # a crawl has scrapy loaded; see the imports above
+
     stats.inc_value(DROPPED_PREFIX + reason)
     stats.inc_value(SOURCE_DROPPED.format(item.source))
     url = getattr(item, "fetched_url", None) or item.url

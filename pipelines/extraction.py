@@ -13,9 +13,8 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
-from crawler.items import ArticleItem, PageItem
+from crawler.items import EXTRACTED_FIELDS, ArticleItem, PageItem
 from crawler.stats import drop
-from pipelines.article.core import FIELDS
 from pipelines.article.pool import (
     DEFAULT_EXTRACTOR,
     ExtractionFailed,
@@ -42,7 +41,7 @@ def is_html(content_type: str, body: bytes) -> bool:
 
 def article_from_page(page: PageItem, extracted: dict) -> ArticleItem:
     """The article item for a page and what extraction found in it."""
-    found = {name: extracted.get(name) for name in FIELDS}
+    found = {name: extracted.get(name) for name in EXTRACTED_FIELDS}
     return ArticleItem(
         url=page.url,
         source=page.source,

@@ -22,11 +22,14 @@ pytest_plugins = ["tests.redis_server"]
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
-# A crawl of our own fixture site on 127.0.0.1 needs no politeness.
+# A crawl of our own fixture site on 127.0.0.1 needs no politeness, and its few pages need one
+# extraction worker: each worker costs half a second of CPU to start, and two tests run at once.
+ONE_WORKER = ["-s", "NEWSARCHIVE_EXTRACTION_WORKERS=1"]
 FAST = [
     "-s", "AUTOTHROTTLE_ENABLED=False",
     "-s", "DOWNLOAD_DELAY=0",
     "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    *ONE_WORKER,
 ]  # fmt: skip
 
 

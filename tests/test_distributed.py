@@ -15,7 +15,7 @@ import pytest
 
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.keys import Keys
-from tests.conftest import ROOT, query, run_cli
+from tests.conftest import ONE_WORKER, ROOT, query, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +26,7 @@ FAST = [
     "-s", "DOWNLOAD_DELAY=0",
     "-s", "CONCURRENT_REQUESTS=4",
     "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+    *ONE_WORKER,
 ]  # fmt: skip
 
 

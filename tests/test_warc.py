@@ -19,7 +19,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from bench.crawl_site import build_site
-from tests.conftest import FAST, ROOT, query, run_cli
+from tests.conftest import FAST, ONE_WORKER, ROOT, query, run_cli
 
 SITE = "https://news.example.com"
 # Exact counts are asserted: no page may miss extraction's time budget on a busy machine.
@@ -77,6 +77,11 @@ def write_articles(path: Path, pages: list[tuple[str, bytes]]) -> Path:
     return warc.close()
 
 
+def run_import(*args: str, **kwargs):
+    """`newsarchive import ARGS` with one extraction worker (the tests' files are small)."""
+    return run_cli("import", *ONE_WORKER, *args, **kwargs)
+
+
 def import_run(db: Path) -> dict:
     return query(db, "select * from crawl_runs order by id desc limit 1")[0]
 
@@ -86,7 +91,7 @@ def test_import_archives_articles_and_is_idempotent(tmp_path):
     pages = article_pages(12)
     path = write_articles(tmp_path / "news.warc.gz", pages)
     db = tmp_path / "a.db"
-    result = run_cli("import", str(path), "--db", str(db), "--sources", str(tmp_path / "none"))
+    result = run_import(str(path), "--db", str(db), "--sources", str(tmp_path / "none"))
     assert result.returncode == 0, result.stderr
     assert "Import run 1 completed" in result.stdout
     rows = query(db, "select url, source, fetched_url, text from articles order by url")
@@ -97,7 +102,7 @@ def test_import_archives_articles_and_is_idempotent(tmp_path):
     assert json.loads(run["out_of_scope"]) == {"warcinfo": 1}
     assert query(db, "select count(*) as n from article_html")[0]["n"] == 12
     # Again: the file is known, nothing is read, no run is added.
-    again = run_cli("import", str(path), "--db", str(db), "--sources", str(tmp_path / "none"))
+    again = run_import(str(path), "--db", str(db), "--sources", str(tmp_path / "none"))
     assert again.returncode == 0, again.stderr
     assert "imported before" in again.stdout
     assert query(db, "select count(*) as n from crawl_runs")[0]["n"] == 1
@@ -148,7 +153,7 @@ def test_every_kind_of_bad_record_is_counted_and_skipped(tmp_path):
     assert undated is not None
 
     db = tmp_path / "a.db"
-    result = run_cli("import", str(path), "--db", str(db), "--sources", str(tmp_path / "none"),
+    result = run_import(str(path), "--db", str(db), "--sources", str(tmp_path / "none"),
                      *PATIENT, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     run = import_run(db)
@@ -179,17 +184,17 @@ def test_filters_keep_one_domain_and_a_date_range(tmp_path):
     sources.write_text('[[sources]]\nname = "news"\nurls = ["https://news.example.com/"]\n')
     db = tmp_path / "a.db"
     window = ("--since", "2024-06-03", "--until", "2024-06-05")
-    result = run_cli("import", str(path), "--db", str(db), "--sources", str(sources),
+    result = run_import(str(path), "--db", str(db), "--sources", str(sources),
                      "--source", "news", *window)  # fmt: skip
     assert result.returncode == 0, result.stderr
     rows = query(db, "select source, fetched_url from articles")
     assert [r["source"] for r in rows] == ["news"]  # June 3-5, and of those only June 4 is news
     assert json.loads(import_run(db)["out_of_scope"]) == {"date": 3, "source": 2}
-    by_domain = run_cli("import", str(path), "--db", str(tmp_path / "b.db"),
+    by_domain = run_import(str(path), "--db", str(tmp_path / "b.db"),
                         "--domain", "other.example.org", "--sources", str(sources))  # fmt: skip
     assert by_domain.returncode == 0, by_domain.stderr
     assert query(tmp_path / "b.db", "select count(*) as n from articles")[0]["n"] == 3
-    unknown = run_cli("import", str(path), "--db", str(db), "--sources", str(sources),
+    unknown = run_import(str(path), "--db", str(db), "--sources", str(sources),
                       "--source", "nope")  # fmt: skip
     assert unknown.returncode == 1 and "unknown source 'nope'" in unknown.stderr
 
@@ -201,11 +206,11 @@ def test_arc_and_other_files_get_one_line_errors(tmp_path):
     text.write_text("hello\n")
     db = str(tmp_path / "a.db")
     for path, said in ((arc, "an ARC file"), (text, "not a WARC file")):
-        result = run_cli("import", str(path), "--db", db)
+        result = run_import(str(path), "--db", db)
         assert result.returncode == 1
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and str(path) in lines[0] and said in lines[0], result.stderr
-    missing = run_cli("import", str(tmp_path / "nope.warc.gz"), "--db", db)
+    missing = run_import(str(tmp_path / "nope.warc.gz"), "--db", db)
     assert missing.returncode == 1 and "nope.warc.gz: no such file" in missing.stderr
 
 
@@ -238,7 +243,7 @@ def test_a_killed_import_goes_on_where_it_stopped(tmp_path, how):
     assert 60 <= stored < 400, "the import finished before it could be killed"
     done = query(db, "select * from warc_files")
     assert len(done) == 1 and done[0]["completed"] is None and done[0]["offset"] > 0
-    result = run_cli("import", str(path), "--db", str(db), "--sources", str(tmp_path / "none"),
+    result = run_import(str(path), "--db", str(db), "--sources", str(tmp_path / "none"),
                      *PATIENT, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr
     runs = query(db, "select * from crawl_runs order by id")
@@ -277,7 +282,7 @@ def test_a_crawls_warc_imported_into_an_empty_archive_gives_the_same_articles(
     assert all(b"User-Agent" in r["http"] for r in requests)
 
     imported = tmp_path / "import.db"
-    result = run_cli("import", *map(str, files), "--db", str(imported),
+    result = run_import(*map(str, files), "--db", str(imported),
                      "--sources", str(demo_sources), *PATIENT, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr
     sql = "select url, source, title, text, published from articles order by url"
@@ -303,7 +308,7 @@ def test_export_jsonl_csv_and_warc_round_trip(tmp_path):
     pages = article_pages(5)
     path = write_articles(tmp_path / "in.warc.gz", pages)
     db = tmp_path / "a.db"
-    assert run_cli("import", str(path), "--db", str(db), "--sources", "none").returncode == 0
+    assert run_import(str(path), "--db", str(db), "--sources", "none").returncode == 0
     out = tmp_path / "articles.jsonl"
     result = run_cli("export", "--jsonl", str(out), "--db", str(db))
     assert result.returncode == 0, result.stderr
@@ -318,7 +323,7 @@ def test_export_jsonl_csv_and_warc_round_trip(tmp_path):
     result = run_cli("export", "--warc", str(warc_out), "--db", str(db))
     assert result.returncode == 0, result.stderr
     again = tmp_path / "b.db"
-    assert run_cli("import", str(warc_out), "--db", str(again), "--sources", "none").returncode == 0
+    assert run_import(str(warc_out), "--db", str(again), "--sources", "none").returncode == 0
     sql = "select url, title, text, published from articles order by url"
     assert query(again, sql) == query(db, sql)
     bad = run_cli("export", "--db", str(db))
@@ -331,10 +336,10 @@ def test_import_streams_a_warc_over_http(static_server, tmp_path):
     pages = article_pages(3)
     write_articles(folder / "remote.warc.gz", pages)
     db = tmp_path / "a.db"
-    result = run_cli("import", f"{base}/remote.warc.gz", "--db", str(db), "--sources", "none")
+    result = run_import(f"{base}/remote.warc.gz", "--db", str(db), "--sources", "none")
     assert result.returncode == 0, result.stderr
     assert query(db, "select count(*) as n from articles")[0]["n"] == 3
     assert query(db, "select location from warc_files")[0]["location"] == f"{base}/remote.warc.gz"
-    missing = run_cli("import", f"{base}/missing.warc.gz", "--db", str(db))
+    missing = run_import(f"{base}/missing.warc.gz", "--db", str(db))
     assert missing.returncode == 1
     assert "missing.warc.gz" in missing.stderr and "404" in missing.stderr

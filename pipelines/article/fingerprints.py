@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-from trafilatura.deduplication import Simhash
-
 WHITESPACE = re.compile(r"\s+")
 
 
@@ -17,6 +15,10 @@ def content_hash(text: str) -> str:
 
 def simhash(text: str) -> str:
     """A 64-bit SimHash (hex) of the text: close hashes mean near-duplicate texts."""
+    # Imported here: importing trafilatura takes half a second, and a crawl process only needs
+    # it for pages extracted without a worker (the workers fingerprint what they extract).
+    from trafilatura.deduplication import Simhash
+
     return f"{Simhash(text).hash:016x}"
 
 
