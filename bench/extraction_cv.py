@@ -34,8 +34,11 @@ from pipelines.article.core import parse_html
 
 CACHE = REPO_ROOT / "bench" / "out" / "features"
 SEED = 11
-TREE_RULES = ("strip_non_content", "prune_link_blocks")
-LINE_RULES = ("drop_own_url", "drop_headline", "drop_standfirst", *boilerplate.LINE_RULES)
+TREE_RULES = ("strip_non_content", "drop_nested_articles", "prune_link_blocks")
+LINE_RULES = (
+    "drop_own_url", "drop_headline", "drop_standfirst", "keep_body_opener",
+    *boilerplate.LINE_RULES,
+)  # fmt: skip
 # Fast passes cached per page: the shipped one (recall) and the alternatives the ablation tries.
 FAST_PASSES: dict[str, dict[str, Any]] = {
     "balanced": {},
@@ -57,6 +60,7 @@ class CachedPage:
     titles: list[str]
     descriptions: list[str]
     urls: list[str]
+    body_openers: list[str]  # the descriptions that open the body (boilerplate.opens_the_body)
 
 
 def prune(tree: Any, tree_rules: Iterable[str]) -> None:
@@ -64,6 +68,8 @@ def prune(tree: Any, tree_rules: Iterable[str]) -> None:
     rules = set(tree_rules)
     if "strip_non_content" in rules:
         boilerplate.strip_non_content(tree)
+    if "drop_nested_articles" in rules:
+        boilerplate.drop_nested_articles(tree)
     if "prune_link_blocks" in rules:
         boilerplate.prune_link_blocks(tree)
 
@@ -76,7 +82,12 @@ def apply_line_rules(page: CachedPage, lines: list[str], line_rules: Iterable[st
     if "drop_headline" in rules:
         body = boilerplate.drop_headline(lines, page.titles)
         if len(body) < len(lines) and "drop_standfirst" in rules:
-            body = boilerplate.drop_standfirst(body, page.descriptions)
+            rest = boilerplate.drop_standfirst(body, page.descriptions)
+            opener = (
+                "keep_body_opener" in rules
+                and boilerplate.drop_standfirst(body, page.body_openers) != body
+            )
+            body = body if opener else rest
         lines = body
     return boilerplate.drop_boilerplate_lines(
         lines, [r for r in boilerplate.LINE_RULES if r in rules]
@@ -100,7 +111,9 @@ def _fast_passes(page_set: PageSet, tree_rules: Sequence[str]) -> list[dict[str,
     out = []
     for page in page_set.pages:
         tree = parse_html(page.html)
-        item: dict[str, Any] = {"id": page.id, "titles": [], "descriptions": [], "urls": [page.url]}
+        item: dict[str, Any] = {
+            "id": page.id, "titles": [], "descriptions": [], "urls": [page.url], "openers": [],
+        }  # fmt: skip
         if tree is not None:
             info = meta.read_page_meta(tree)
             item["titles"] = sorted(meta.title_variants(info))
@@ -112,6 +125,11 @@ def _fast_passes(page_set: PageSet, tree_rules: Sequence[str]) -> list[dict[str,
                 name: passes.run_pass(tree, {"fast": True, **options})
                 for name, options in FAST_PASSES.items()
             }
+            # A first line repeating a description has the description's words, so the flag
+            # of each description is the flag of any line that repeats it.
+            item["openers"] = [
+                d for d in item["descriptions"] if boilerplate.opens_the_body(tree, d)
+            ]
             item["signals"] = {"runs": runs, "page_chars": passes.page_chars(tree)}
         out.append(item)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,6 +175,7 @@ def cached_pages(page_set: PageSet, tree_rules: Sequence[str] = TREE_RULES) -> l
                 item["titles"],
                 item["descriptions"],
                 item["urls"],
+                item.get("openers", []),
             )  # fmt: skip
         )
     return out

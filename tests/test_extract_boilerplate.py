@@ -85,6 +85,42 @@ def test_chrome_is_stripped_unless_it_holds_most_of_the_page() -> None:
     root = tree(f"<nav>{menu}</nav><main>{story}</main>")
     b.strip_non_content(root)
     assert "Section number" not in root.text_content() and "ferry" in root.text_content()
+    # Markup left unclosed in the header of an <article> can put the whole story in its <nav>.
+    root = tree(f"<article><header><nav><a href='/'>Home</a>{story}</nav></header></article>")
+    b.strip_non_content(root)
+    assert "ferry terminal" in root.text_content()
+
+
+def test_articles_nested_in_the_article_are_comments_or_related_stories() -> None:
+    story = "<p>" + "The harbour authority approved the new ferry terminal on Monday. " * 6 + "</p>"
+    related = "".join(
+        f"<article class='related'><h3>Other story {n}</h3><p>A teaser for it.</p></article>"
+        for n in range(3)
+    )
+    comment = "<article class='comment'><p>Great news for the island, at last!</p></article>"
+    root = tree(f"<article><h1>Ferry</h1>{story}{related}{comment}</article>")
+    assert b.drop_nested_articles(root) == 4
+    assert "ferry terminal" in root.text_content()
+    assert "Other story" not in root.text_content() and "at last" not in root.text_content()
+    # An inner <article> holding most of the outer one is a second wrapper: it stays.
+    root = tree(f"<article><p>Share</p><article>{story}</article>{comment}</article>")
+    assert b.drop_nested_articles(root) == 1 and "ferry terminal" in root.text_content()
+    # Inner articles that hold most of it together, each under its heading: a listicle.
+    items = "".join(f"<article><h3>Ferry number {n}</h3>{story}</article>" for n in range(4))
+    root = tree(f"<article><h1>The best ferries</h1><p>Our picks.</p>{items}</article>")
+    assert b.drop_nested_articles(root) == 0
+
+
+def test_a_description_copied_from_the_first_paragraph_opens_the_body() -> None:
+    first = "The harbour authority approved the new ferry terminal on Monday."
+    more = "<p>" + "Work starts in spring and the first boats sail in four years, it said. " * 2
+    body = tree(f"<h1>Ferry</h1><div><p>{first}</p>{more}</p>{more}</p></div>")
+    assert b.opens_the_body(body, first)
+    # A standfirst stands apart: in the header, or followed by a byline and a date only.
+    header = f"<header><h1>Ferry</h1><p>{first}</p><p>By A. Writer</p></header><div>{more}</p>"
+    assert not b.opens_the_body(tree(header + f"{more}</p></div>"), first)
+    assert not b.opens_the_body(tree(f"<h2>{first}</h2>{more}</p>{more}</p>"), first)
+    assert not b.opens_the_body(body, "Not on the page at all")
 
 
 def test_headline_kicker_and_standfirst() -> None:

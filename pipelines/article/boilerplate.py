@@ -42,7 +42,8 @@ NON_CONTENT_TAGS = (
 
 # Chrome that holds most of the page's text is where the page put its article (a whole page in
 # <noscript> for browsers without JavaScript, a blog post inside <nav>), unless the page marks
-# its content elsewhere with <main> or <article>: then it is a mega menu around a short story.
+# its content elsewhere with <main> or <article> (neither inside the chrome nor around it): then
+# it is a mega menu beside a short story.
 CHROME_TAGS = ("noscript", "nav", "aside", "footer")
 MOST_OF_THE_PAGE = 0.5
 
@@ -51,10 +52,14 @@ def _chars(elem: HtmlElement) -> int:
     return len(" ".join(elem.text_content().split()))
 
 
+def _nested(a: HtmlElement, b: HtmlElement) -> bool:
+    return a in b.iterancestors() or b in a.iterancestors()
+
+
 def strip_non_content(tree: HtmlElement) -> None:
     """Remove scripts (except JSON-LD, trafilatura's last-resort body source) and page chrome,
-    except chrome that holds most of the page's text and all of its <main> and <article> (kept,
-    as a plain <div>)."""
+    except chrome that holds most of the page's text and holds, or sits inside, each of its
+    <main> and <article> elements (kept, as a plain <div>)."""
     for script in list(tree.iter("script")):
         if "ld+json" not in (script.get("type") or "").lower():
             _drop(script)
@@ -65,9 +70,43 @@ def strip_non_content(tree: HtmlElement) -> None:
     if big:
         landmarks = [e for e in tree.iter("main", "article") if _WORD_CHAR.search(e.text_content())]
         for elem in big:
-            if all(elem in landmark.iterancestors() for landmark in landmarks):
+            # Nested either way: the chrome holds the landmarks, or sits inside one (markup
+            # left unclosed can put a whole article inside the <nav> of its own header).
+            if all(_nested(elem, landmark) for landmark in landmarks):
                 elem.tag = "div"
     strip_elements(tree, *CHROME_TAGS, with_tail=False)
+
+
+# An <article> inside another is, by the HTML standard, something related to it: a comment, a
+# related story's card, a teaser. One that holds half of its outer article is a wrapper instead,
+# and inner articles that hold most of it together, each under its own heading, are the
+# sections of a listicle.
+NESTED_ARTICLE_SHARE = 0.5
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _sections(inner: list[HtmlElement], outer_chars: int) -> bool:
+    together = sum(_chars(e) for e in inner)
+    headed = all(next(e.iter(*_HEADINGS), None) is not None for e in inner)
+    return headed and together > NESTED_ARTICLE_SHARE * outer_chars
+
+
+def drop_nested_articles(tree: HtmlElement) -> int:
+    """Remove the <article> elements nested in another <article> (comments, related stories),
+    except a second wrapper (half of its outer article's text or more) and the headed sections
+    of a listicle."""
+    nested: dict[HtmlElement, list[HtmlElement]] = {}
+    for inner in tree.iter("article"):
+        outer = next(inner.iterancestors("article"), None)
+        if outer is not None:
+            nested.setdefault(outer, []).append(inner)
+    doomed = []
+    for outer, inner in nested.items():
+        size = _chars(outer)
+        small = [e for e in inner if _chars(e) < NESTED_ARTICLE_SHARE * size]
+        if small and not _sections(small, size):
+            doomed.extend(small)
+    return sum(_drop(elem) for elem in doomed)
 
 
 def compile_selectors(selectors: Iterable[str]) -> list[XPath]:
@@ -254,3 +293,27 @@ def drop_standfirst(lines: list[str], descriptions: Iterable[str]) -> list[str]:
     if lines and " ".join(words(lines[0])) in keys:
         return lines[1:]
     return lines
+
+
+# A paragraph followed by this many sibling paragraphs of more than SUBSTANTIAL_WORDS words
+# opens the body. Many sites copy their first paragraph into the page description; a standfirst
+# stands apart from the body (a heading, or a paragraph of its own before the body's container).
+BODY_PARAGRAPHS_AFTER = 2
+SUBSTANTIAL_WORDS = 10
+
+
+def opens_the_body(tree: HtmlElement, text: str) -> bool:
+    """True when `text` is a <p> of the page followed, among its siblings, by paragraphs of
+    substance: the body's first paragraph, which a description may repeat, not a standfirst."""
+    key = words(text)
+    if not key:
+        return False
+    for paragraph in tree.iter("p"):
+        if words(paragraph.text_content()) != key:
+            continue
+        after = 0
+        for sibling in paragraph.itersiblings("p"):
+            after += len(words(sibling.text_content())) > SUBSTANTIAL_WORDS
+            if after >= BODY_PARAGRAPHS_AFTER:
+                return True
+    return False

@@ -174,6 +174,7 @@ def extract_body(
     everything else has read the page.
     """
     boilerplate.strip_non_content(tree)
+    boilerplate.drop_nested_articles(tree)
     boilerplate.prune_link_blocks(tree)
     lines, body_xml = passes.body_pass(tree)
     if not lines:
@@ -181,7 +182,9 @@ def extract_body(
     lines = boilerplate.drop_own_url(lines, urls)
     body = boilerplate.drop_headline(lines, titles)
     if len(body) < len(lines):  # a standfirst only sits between the headline and the body
-        body = boilerplate.drop_standfirst(body, descriptions)
+        rest = boilerplate.drop_standfirst(body, descriptions)
+        if len(rest) < len(body) and not boilerplate.opens_the_body(tree, body[0]):
+            body = rest
     kept = boilerplate.drop_boilerplate_lines(body)
     return "\n".join(kept), body_markdown(body_xml, kept)
 
