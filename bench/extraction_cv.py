@@ -82,12 +82,12 @@ def apply_line_rules(page: CachedPage, lines: list[str], line_rules: Iterable[st
     if "drop_headline" in rules:
         body = boilerplate.drop_headline(lines, page.titles)
         if len(body) < len(lines) and "drop_standfirst" in rules:
-            rest = boilerplate.drop_standfirst(body, page.descriptions)
-            opener = (
-                "keep_body_opener" in rules
-                and boilerplate.drop_standfirst(body, page.body_openers) != body
-            )
-            body = body if opener else rest
+            # opens_the_body depends on a line's words only: an opener's description is one
+            # whose repeat is never a standfirst.
+            descriptions = page.descriptions
+            if "keep_body_opener" in rules:
+                descriptions = [d for d in descriptions if d not in page.body_openers]
+            body = boilerplate.drop_standfirst(body, descriptions)
         lines = body
     return boilerplate.drop_boilerplate_lines(
         lines, [r for r in boilerplate.LINE_RULES if r in rules]
@@ -175,7 +175,7 @@ def cached_pages(page_set: PageSet, tree_rules: Sequence[str] = TREE_RULES) -> l
                 item["titles"],
                 item["descriptions"],
                 item["urls"],
-                item.get("openers", []),
+                item["openers"],
             )  # fmt: skip
         )
     return out

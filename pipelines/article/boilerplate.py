@@ -85,12 +85,6 @@ NESTED_ARTICLE_SHARE = 0.5
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-def _sections(inner: list[HtmlElement], outer_chars: int) -> bool:
-    together = sum(_chars(e) for e in inner)
-    headed = all(next(e.iter(*_HEADINGS), None) is not None for e in inner)
-    return headed and together > NESTED_ARTICLE_SHARE * outer_chars
-
-
 def drop_nested_articles(tree: HtmlElement) -> int:
     """Remove the <article> elements nested in another <article> (comments, related stories),
     except a second wrapper (half of its outer article's text or more) and the headed sections
@@ -102,9 +96,10 @@ def drop_nested_articles(tree: HtmlElement) -> int:
             nested.setdefault(outer, []).append(inner)
     doomed = []
     for outer, inner in nested.items():
-        size = _chars(outer)
-        small = [e for e in inner if _chars(e) < NESTED_ARTICLE_SHARE * size]
-        if small and not _sections(small, size):
+        limit = NESTED_ARTICLE_SHARE * _chars(outer)
+        small = {e: size for e in inner if (size := _chars(e)) < limit}
+        headed = all(next(e.iter(*_HEADINGS), None) is not None for e in small)
+        if small and not (headed and sum(small.values()) > limit):  # a listicle's sections
             doomed.extend(small)
     return sum(_drop(elem) for elem in doomed)
 
