@@ -121,6 +121,8 @@ def _fast_passes(page_set: PageSet, tree_rules: Sequence[str]) -> list[dict[str,
             canonical = meta.pick_canonical(info, page.url)
             item["urls"] = [u for u in (page.url, canonical) if u]
             prune(tree, tree_rules)
+            chars = passes.page_chars(tree)  # before trafilatura's pruning, as body_pass counts
+            passes.prune_page(tree)
             runs = {
                 name: passes.run_pass(tree, {"fast": True, **options})
                 for name, options in FAST_PASSES.items()
@@ -130,7 +132,7 @@ def _fast_passes(page_set: PageSet, tree_rules: Sequence[str]) -> list[dict[str,
             item["openers"] = [
                 d for d in item["descriptions"] if boilerplate.opens_the_body(tree, d)
             ]
-            item["signals"] = {"runs": runs, "page_chars": passes.page_chars(tree)}
+            item["signals"] = {"runs": runs, "page_chars": chars}
         out.append(item)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out), encoding="utf-8")
@@ -152,7 +154,8 @@ def _full_passes(
         if passes.needs_fallback(share, SHARES[-1]):
             tree = parse_html(page.html)
             prune(tree, tree_rules)
-            out[page.id] = passes.run_pass(tree, passes.FULL_OPTIONS)
+            passes.prune_page(tree)
+            out[page.id] = passes.full_pass(tree).lines
     path.write_text(json.dumps(out), encoding="utf-8")
     return out
 

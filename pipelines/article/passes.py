@@ -9,19 +9,36 @@ comparison included) runs on the same pruned page and replaces it. And when most
 fast pass kept is short list items, the sign of menus swept up with a short article, the
 favor_precision pass replaces it. FALLBACK_SHARE and MENU_SHARE were chosen by cross-validation
 grouped by site on both dev sets (bench/extraction_cv.py).
+
+The fast and full passes call trafilatura's own steps (`trafilatura_sequence` and what it
+runs) rather than `bare_extraction`, which copies the page four times in fast mode where two
+are needed, and prunes it again for each pass. They are internals of trafilatura 2.3.1, which
+pyproject.toml pins; tests/test_extract.py checks that both give what `bare_extraction` gives,
+so an upgrade that changes them fails there.
 """
 
 from __future__ import annotations
 
 import re
+from copy import copy
+from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
 from lxml.etree import _Element
 from lxml.html import HtmlElement
+from trafilatura.baseline import baseline
+from trafilatura.core import _forum_thread_page, trafilatura_sequence
+from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+from trafilatura.main_extractor import extract_content
+from trafilatura.settings import Extractor
+from trafilatura.xml import xmltotxt
+from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
-FAST_OPTIONS: dict[str, Any] = {"fast": True, "favor_recall": True}
-FULL_OPTIONS: dict[str, Any] = {}
+# The fast pass: favor_recall, no comparison, no comments.
+FAST = Extractor(output_format="python", fast=True, recall=True, comments=False)
+# The full extraction: trafilatura's default settings, its comparison included.
+FULL = Extractor(output_format="python", comments=False)
 PRECISE_OPTIONS: dict[str, Any] = {"fast": True, "favor_precision": True}
 # The fast pass kept less than this share of the page's text: run the full extraction.
 FALLBACK_SHARE = 0.4
@@ -33,16 +50,66 @@ MENU_ITEM_WORDS = 6
 _WORD = re.compile(r"\w+")
 
 
-def _pass(tree: HtmlElement, options: dict[str, Any]) -> tuple[list[str], _Element | None]:
+@dataclass
+class Extraction:
+    """A pass's text lines and trafilatura's body XML they come from (None without text)."""
+
+    lines: list[str]
+    body: _Element | None
+
+
+def _extraction(body: _Element, text: str) -> Extraction:
+    if len(text) < FAST.min_output_size:  # bare_extraction's size check
+        return Extraction([], None)
+    lines = [stripped for line in xmltotxt(body, False).splitlines() if (stripped := line.strip())]
+    return Extraction(lines, body if lines else None)
+
+
+def prune_page(tree: HtmlElement) -> None:
+    """trafilatura's own pruning of the raw page, in place: containers of appended articles,
+    and comment sections (not on a forum thread, whose posts are the content)."""
+    forum = _forum_thread_page(tree)
+    prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
+    if not forum:
+        prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
+
+
+def fast_pass(tree: HtmlElement) -> Extraction:
+    """trafilatura's fast favor_recall extraction of a page pruned by `prune_page`; the page
+    itself is left as it is."""
+    cleaned = convert_tags(tree_cleaning(copy(tree), FAST), FAST)
+    body, text = extract_content(cleaned, FAST)
+    if len(text) < FAST.min_extracted_size:  # trafilatura's rescue of a near-empty result
+        rescued, rescued_text, size = baseline(tree)
+        if size > len(text):
+            body, text = rescued, rescued_text
+    return _extraction(body, text)
+
+
+def full_pass(tree: HtmlElement) -> Extraction:
+    """trafilatura's full extraction in its default settings (its comparison with readability
+    and jusText included) of a page pruned by `prune_page`, which it may prune further."""
+    body, text, _, _ = trafilatura_sequence(tree, FULL)
+    return _extraction(body, text)
+
+
+def bare_pass(tree: HtmlElement, options: dict[str, Any]) -> Extraction:
+    """One whole trafilatura pass over `tree` with these `bare_extraction` options
+    (trafilatura copies the tree it is given)."""
     doc = trafilatura.bare_extraction(tree, include_comments=False, with_metadata=False, **options)
-    text = doc.text if doc is not None else ""
-    lines = [stripped for line in (text or "").splitlines() if (stripped := line.strip())]
-    return lines, (doc.body if doc is not None and lines else None)
+    text = (doc.text if doc is not None else "") or ""
+    lines = [stripped for line in text.splitlines() if (stripped := line.strip())]
+    return Extraction(lines, doc.body if doc is not None and lines else None)
+
+
+def precise_pass(tree: HtmlElement) -> Extraction:
+    """trafilatura's fast favor_precision extraction."""
+    return bare_pass(tree, PRECISE_OPTIONS)
 
 
 def run_pass(tree: HtmlElement, options: dict[str, Any]) -> list[str]:
-    """Text lines of one trafilatura pass over `tree` (trafilatura copies the tree it is given)."""
-    return _pass(tree, options)[0]
+    """Text lines of one trafilatura pass over `tree` (see `bare_pass`)."""
+    return bare_pass(tree, options).lines
 
 
 def page_chars(tree: HtmlElement) -> int:
@@ -72,16 +139,17 @@ def menu_share(lines: list[str]) -> float:
 
 def body_pass(tree: HtmlElement) -> tuple[list[str], _Element | None]:
     """The body lines of a pruned page and trafilatura's body XML they come from (for the
-    markdown): the fast pass, or another when it looks wrong."""
-    fast = _pass(tree, FAST_OPTIONS)
-    lines = fast[0]
-    if needs_fallback(kept_share(lines, page_chars(tree))):
-        other = _pass(tree, FULL_OPTIONS)
-    elif menu_share(lines) > MENU_SHARE:
-        other = _pass(tree, PRECISE_OPTIONS)
+    markdown): the fast pass, or another when it looks wrong. Prunes `tree` (`prune_page`)."""
+    chars = page_chars(tree)
+    prune_page(tree)
+    fast = fast_pass(tree)
+    if needs_fallback(kept_share(fast.lines, chars)):
+        other = full_pass(tree)
+    elif menu_share(fast.lines) > MENU_SHARE:
+        other = precise_pass(tree)
     else:
-        return fast
-    return other if other[0] else fast
+        return fast.lines, fast.body
+    return (other.lines, other.body) if other.lines else (fast.lines, fast.body)
 
 
 def body_lines(tree: HtmlElement) -> list[str]:

@@ -1,0 +1,52 @@
+"""The body passes call trafilatura's internals (pinned 2.3.1): each must give exactly what
+trafilatura's public `bare_extraction` gives with the same settings, so that an upgrade that
+changes those internals fails here instead of changing the archive's text unseen."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from pathlib import Path
+
+import pytest
+
+from pipelines.article import boilerplate, passes
+from pipelines.article.core import parse_html
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PAGES = sorted(
+    [*FIXTURES.glob("extraction/*.html"), *FIXTURES.glob("extraction/wcxb/*.html")]
+    + [*FIXTURES.glob("menu_heavy/*.html")]
+)
+
+
+def _pruned(path: Path):
+    tree = parse_html(path.read_text(encoding="utf-8"))
+    assert tree is not None
+    boilerplate.strip_non_content(tree)
+    boilerplate.drop_nested_articles(tree)
+    boilerplate.prune_link_blocks(tree)
+    return tree
+
+
+def test_there_are_pages_of_both_kinds() -> None:
+    # Both branches are exercised: pages the fast pass keeps and pages it sends on.
+    shares = []
+    for path in PAGES:
+        tree = _pruned(path)
+        chars = passes.page_chars(tree)
+        passes.prune_page(tree)
+        shares.append(passes.kept_share(passes.fast_pass(tree).lines, chars))
+    assert len(PAGES) >= 20
+    assert any(passes.needs_fallback(share) for share in shares)
+    assert any(not passes.needs_fallback(share) for share in shares)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_fast_and_full_passes_are_trafilaturas(path: Path) -> None:
+    tree = _pruned(path)
+    untouched = deepcopy(tree)
+    passes.prune_page(tree)
+    fast = passes.fast_pass(tree)
+    assert fast.lines == passes.run_pass(untouched, {"fast": True, "favor_recall": True})
+    assert fast.lines  # every fixture is an article
+    assert passes.full_pass(tree).lines == passes.run_pass(untouched, {})
