@@ -150,6 +150,13 @@ def test_headline_after_the_body_starts_is_left_alone() -> None:
         "Leave a Reply",
         "- Print Article",
         "Updated at 1:23 p.m.",
+        "5 min read",
+        "- 3 MIN. READ",
+        "Reading time: 4 minutes",
+        "Lesezeit: ca. 2 Min.",
+        "Advertisement",
+        "ANZEIGE",
+        "Table of Contents",
     ],
 )
 def test_boilerplate_lines_are_dropped(line: str) -> None:
@@ -164,6 +171,10 @@ def test_boilerplate_lines_are_dropped(line: str) -> None:
         "Updated guidance was issued by the ministry.",
         "Published reports suggest the deal is close.",
         "Subscribers will get the new features first, the company said in a statement.",
+        "120 minutes",
+        "Bake for 45 min. Read the label before serving.",
+        "Contents of the report were leaked on Monday.",
+        "Advertisement revenue fell by a third.",
     ],
 )
 def test_prose_lines_are_kept(line: str) -> None:

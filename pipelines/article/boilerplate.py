@@ -261,6 +261,19 @@ LINE_RULES: dict[str, re.Pattern[str]] = {
         r"(?:\b(?=.*\d)[\w\s.,:/-]{0,60}|\W*)$",
         re.IGNORECASE,
     ),
+    # reading-time stamps: "5 min read", "3 MIN. READ", "Reading time: 4 minutes"
+    "reading_time": re.compile(
+        r"^[-–•·|]?\s*(?:\d+(?:\s*[–-]\s*\d+)?\s*min(?:ute)?s?\.?\s+read(?:ing)?(?: time)?"
+        r"|(?:estimated )?(?:reading time|read time|lesezeit|temps de lecture|tiempo de lectura)"
+        r"\W*(?:ca\.\s*)?\d+(?:\s*[–-]\s*\d+)?\s*(?:min(?:ute)?s?|minuten)\.?)\W*$",
+        re.IGNORECASE,
+    ),
+    # a label alone on its line: an ad slot's, or a table of contents' (its entries are links)
+    "label": re.compile(
+        r"^(?:advertisement|advertising|anzeige|werbung|publicité|publicidad"
+        r"|table of contents|contents|inhaltsverzeichnis|sommaire|índice)\W*$",
+        re.IGNORECASE,
+    ),
 }
 # Promo lines are short; a long paragraph that happens to mention a newsletter is article text.
 MAX_RULE_WORDS = 40
