@@ -157,7 +157,9 @@ class WarcImportSpider(Spider):
                         return
                 if not self._put(events, (location, None)):
                     return
-            except Exception as error:  # noqa: BLE001 - cannot open it, the connection broke...
+            except BaseException as error:  # noqa: BLE001 - cannot open it, the connection broke,
+                # or the parser gave up (fastwarc's panics are BaseExceptions): the file is
+                # reported as not read to its end, never silently.
                 failure = error if isinstance(error, OSError) else OSError(f"{location}: {error}")
                 if not self._put(events, (location, failure)):
                     return
