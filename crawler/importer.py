@@ -62,6 +62,8 @@ BYTES = "newsarchive/warc/bytes"  # payload bytes of the responses read
 FILES_DONE = "newsarchive/warc/files_done"
 UNFINISHED = "newsarchive/warc/unfinished"  # "location: why" of files not read to their end
 CHECKPOINT_SECONDS = 1.0
+READ_BATCH = 16  # records handed from the reading thread at once
+READ_AHEAD = 64  # records read ahead of the pipelines, at most
 _END = object()
 
 logger = logging.getLogger(__name__)
@@ -148,22 +150,27 @@ class WarcImportSpider(Spider):
     # Reading ---------------------------------------------------------------------------------
 
     def _reader(self, events: queue.Queue) -> None:
-        """The reading thread: every file's events into `events`, then _END."""
+        """The reading thread: every file's events into `events`, READ_BATCH at a time (one
+        hand-over between threads a record costs more than reading it), then _END."""
         max_size = self.settings.getint("DOWNLOAD_MAXSIZE") or (8 << 20)
         for location in self.files:
+            batch: list[tuple[str, Any]] = []
             try:
                 for event in read_warc(location, self.resume.get(location, 0), max_size):
-                    if not self._put(events, (location, event)):
-                        return
-                if not self._put(events, (location, None)):
-                    return
+                    batch.append((location, event))
+                    if len(batch) >= READ_BATCH:
+                        if not self._put(events, batch):
+                            return
+                        batch = []
+                batch.append((location, None))
             except BaseException as error:  # noqa: BLE001 - cannot open it, the connection broke,
                 # or the parser gave up (fastwarc's panics are BaseExceptions): the file is
                 # reported as not read to its end, never silently.
                 failure = error if isinstance(error, OSError) else OSError(f"{location}: {error}")
-                if not self._put(events, (location, failure)):
-                    return
-        self._put(events, (None, _END))
+                batch.append((location, failure))
+            if not self._put(events, batch):
+                return
+        self._put(events, [(None, _END)])
 
     @staticmethod
     def _wait(events: queue.Queue) -> Any:
@@ -174,7 +181,7 @@ class WarcImportSpider(Spider):
             return None
 
     def _put(self, events: queue.Queue, value: Any) -> bool:
-        """Queue one event, waiting for room; False once the spider stopped reading."""
+        """Queue one batch of events, waiting for room; False once the spider stopped reading."""
         while not self.stop_reading.is_set():
             try:
                 events.put(value, timeout=0.2)
@@ -185,30 +192,31 @@ class WarcImportSpider(Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.charset = CharsetMiddleware(self.crawler)  # labels checked as in a crawl
-        events: queue.Queue = queue.Queue(maxsize=64)  # bodies: memory stays flat
+        # A few batches of records (with their bodies) read ahead: memory stays flat.
+        events: queue.Queue = queue.Queue(maxsize=READ_AHEAD // READ_BATCH)
         thread = threading.Thread(target=self._reader, args=(events,), daemon=True)
         thread.start()
         loop = asyncio.get_running_loop()
         try:
             while True:
                 try:
-                    location, event = events.get_nowait()
+                    batch = events.get_nowait()
                 except queue.Empty:
-                    got = await loop.run_in_executor(None, self._wait, events)
-                    if got is None:  # nothing yet: go on waiting while the reader reads
+                    batch = await loop.run_in_executor(None, self._wait, events)
+                    if batch is None:  # nothing yet: go on waiting while the reader reads
                         if thread.is_alive() or not events.empty():
                             continue
                         return
-                    location, event = got
-                if event is _END:
-                    return
-                item = self._handle(location, event)
-                if item is not None:
-                    yield item
-                while self.processing >= self.max_processing:
-                    self.wake.clear()
-                    await self.wake.wait()
-                self._checkpoint()
+                for location, event in batch:
+                    if event is _END:
+                        return
+                    item = self._handle(location, event)
+                    if item is not None:
+                        yield item
+                    while self.processing >= self.max_processing:
+                        self.wake.clear()
+                        await self.wake.wait()
+                    self._checkpoint()
         finally:
             self.stop_reading.set()
 
