@@ -98,7 +98,7 @@ class WarcImportSpider(Spider):
 
     def __init__(
         self,
-        files: Sequence[str] | str = (),
+        files: Sequence[str] = (),
         sources: Iterable[Source] = (),
         source_names: Iterable[str] = (),
         domains: Iterable[str] = (),
@@ -109,7 +109,7 @@ class WarcImportSpider(Spider):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.files = [f for f in files.split(",") if f] if isinstance(files, str) else list(files)
+        self.files = list(files)
         self.sources = {s.name: s for s in sources}
         self.source_names = set(source_names)
         self.domains = tuple(d.lower() for d in domains)
