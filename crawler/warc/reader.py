@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import urllib.error
 import urllib.request
 import zlib
@@ -28,6 +29,8 @@ from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 BLOCK = 1 << 16
+MAX_HEADER = 1 << 20  # a WARC record's header, at most (to find where a record ends)
+CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
 # Extension fields our crawls write on response records.
 SOURCE_FIELD = "Newsarchive-Source"
 HINTS_FIELD = "Newsarchive-Hints"
@@ -164,9 +167,10 @@ def _decoded(payload: bytes, http: Any) -> bytes:
 
 
 def _truncated(record: Any, read: int) -> bool:
-    """Whether the file ended inside this record: no Content-Length (cut off in its header) or
-    fewer bytes than it says."""
-    return record.headers.get("Content-Length") is None or read < record.content_length
+    """Whether the file ended inside this record: no whole Content-Length (cut off in its
+    header) or fewer bytes than it says."""
+    declared = (record.headers.get("Content-Length") or "").strip()
+    return not declared.isdigit() or read < record.content_length
 
 
 def _event(record: Any, offset: int, max_size: int) -> Capture | Skipped:
@@ -239,6 +243,36 @@ def _next_member(location: str, after: int, gzipped: bool) -> int | None:
     return None
 
 
+def _record_end(location: str, offset: int, gzipped: bool) -> int | None:
+    """Where the record (in a .warc.gz, the gzip member) starting at `offset` ends; None when
+    the file ends inside it."""
+    with open_at(location, offset) as stream:
+        if gzipped:
+            inflater, read = zlib.decompressobj(31), 0
+            try:
+                while not inflater.eof and (chunk := stream.read(BLOCK)):
+                    inflater.decompress(chunk)  # only to find the member's end
+                    read += len(chunk)
+            except zlib.error:
+                return None
+            return offset + read - len(inflater.unused_data) if inflater.eof else None
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < MAX_HEADER and (chunk := stream.read(BLOCK)):
+            head += chunk
+    header, found, _ = head.partition(b"\r\n\r\n")
+    length = CONTENT_LENGTH.search(header) if found else None
+    return offset + len(header) + 4 + int(length[1]) + 4 if length else None
+
+
+def _goes_on(location: str, offset: int) -> bool:
+    """Whether the file holds more than blank lines from `offset` on."""
+    with open_at(location, offset) as stream:
+        while chunk := stream.read(BLOCK):
+            if chunk.strip():
+                return True
+    return False
+
+
 def read_warc(
     location: str, offset: int = 0, max_size: int = 8 << 20
 ) -> Iterator[Capture | Skipped]:
@@ -250,11 +284,12 @@ def read_warc(
     cannot be opened at all (or the connection breaks).
     """
     gzipped = None
-    start = offset
+    start: int | None = offset
     resyncing = False  # a guessed member start that fails is no new damage
     while start is not None:
         stream = _Source(open_at(location, start))
-        last = None  # offset of the last record read whole
+        last = None  # offset of the last record read
+        failure = None
         try:
             # Records are parsed by fastwarc (the file opened here, so that a URL is read with
             # our timeouts and ranges); payloads decoded as warcio would.
@@ -266,22 +301,29 @@ def read_warc(
                 event = _event(record, start + record.stream_pos, max_size)
                 last = event.offset
                 yield event
-            return
         except (OSError, ValueError) as error:
             if stream.failed is not None:  # the file itself: the caller says which
                 raise stream.failed from None
-            if gzipped is None:
-                gzipped = stream.head.startswith(GZIP_MAGIC)
-            # The damage is the first member (or record) after the last one read whole; reading
-            # goes on at the next one. With none after it, the file was cut off there.
-            damaged = start if last is None else _next_member(location, last + 1, gzipped)
-            following = None if damaged is None else _next_member(location, damaged + 1, gzipped)
-            if not resyncing:
-                kind = "corrupt_gzip" if gzipped else "bad_record"
-                at = damaged if damaged is not None else (last or start) + 1
-                yield Skipped(at, kind if following is not None else "truncated", error=True,
-                              message=str(error).splitlines()[0][:200])  # fmt: skip
-            resyncing = True
-            start = following
+            failure = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         finally:
             stream.close()
+        if gzipped is None:
+            gzipped = stream.head.startswith(GZIP_MAGIC)
+        # fastwarc stops without a word at some damage (a gzip member cut in its header), so
+        # where the last record ends is checked: the file must end there too.
+        damaged = start if last is None else _record_end(location, last, gzipped)
+        if damaged is None:  # the file ends inside the last record: said so already
+            return
+        if failure is None:
+            if not _goes_on(location, damaged):
+                return  # read to its end
+            failure = "what follows the last record is no WARC record"
+        # The damage is the member (or record) after the last one read; reading goes on at the
+        # next one. With none after it, the file was cut off there.
+        following = _next_member(location, damaged + 1, gzipped)
+        if not resyncing:
+            kind = "corrupt_gzip" if gzipped else "bad_record"
+            kind = kind if following is not None else "truncated"
+            yield Skipped(damaged, kind, error=True, message=failure)
+        resyncing = True
+        start = following
