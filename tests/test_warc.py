@@ -7,10 +7,13 @@ import gzip
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -408,3 +411,59 @@ def test_import_streams_a_warc_over_http(static_server, tmp_path):
     missing = run_import(f"{base}/missing.warc.gz", "--db", str(db))
     assert missing.returncode == 1
     assert "missing.warc.gz" in missing.stderr and "404" in missing.stderr
+
+
+class _RangedHandler(BaseHTTPRequestHandler):
+    """Serves one file as CC-NEWS's servers do: `Range: bytes=N-` honoured (206), 416 past the
+    end."""
+
+    data = b""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        start = int(match[1]) if match else 0
+        if start and start >= len(self.data):
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{len(self.data)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Length", str(len(self.data) - start))
+        self.end_headers()
+        self.wfile.write(self.data[start:])
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def ranged_warc(tmp_path):
+    """A warcio-written WARC of 4 pages served with ranges: (URL, pages, record offsets)."""
+    pages = article_pages(4)
+    warc = Warc(tmp_path / "ranged.warc.gz")
+    for url, html in pages:
+        warc.response(url, html)
+    handler = type("Handler", (_RangedHandler,), {"data": warc.close().read_bytes()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/news.warc.gz", pages, warc.offsets
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_warc_over_http_is_read_from_any_record_with_ranges(ranged_warc):
+    location, pages, offsets = ranged_warc
+    assert [(e.url, e.body) for e in read_warc(location)] == pages
+    # Where an import that stopped goes on: only the records from there, and a clean end.
+    assert [(e.url, e.body) for e in read_warc(location, offsets[2])] == pages[2:]
+
+
+@pytest.mark.slow
+def test_import_over_http_with_ranges(ranged_warc, tmp_path):
+    location, pages, _ = ranged_warc
+    db = tmp_path / "a.db"
+    result = run_import(location, "--db", str(db), "--sources", "none")
+    assert result.returncode == 0, result.stderr
+    assert query(db, "select count(*) as n from articles")[0]["n"] == len(pages)
+    assert query(db, "select completed from warc_files")[0]["completed"]

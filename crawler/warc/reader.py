@@ -114,7 +114,8 @@ class _Source:
 
 def open_at(location: str, offset: int = 0, timeout: float = 60) -> IO[bytes]:
     """A binary stream of a local file or an http(s) URL from byte `offset` on (a Range request;
-    a server that ignores it is read past the offset). OSError with a one-line message."""
+    a server that ignores it is read past the offset; an offset past the end gives an empty
+    stream). OSError with a one-line message."""
     if not is_url(location):
         stream = open(location, "rb")  # noqa: SIM115 - the caller closes it
         stream.seek(offset)
@@ -125,6 +126,8 @@ def open_at(location: str, offset: int = 0, timeout: float = 60) -> IO[bytes]:
     try:
         response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - http(s) only
     except urllib.error.HTTPError as error:
+        if error.code == 416 and offset:  # the file ends before `offset`: nothing from there on
+            return io.BytesIO(b"")
         raise OSError(f"{location}: HTTP {error.code} {error.reason}") from None
     except (urllib.error.URLError, TimeoutError) as error:
         raise OSError(f"{location}: {getattr(error, 'reason', error)}") from None
