@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy import Spider
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
@@ -240,12 +241,16 @@ def format_listing(result: CrawlResult) -> tuple[str, str]:
 
 
 def run_crawl(
-    settings: Settings, spider_cls: type[NewsSpider] = NewsSpider, **spider_kwargs: Any
+    settings: Settings,
+    spider_cls: type[Spider] = NewsSpider,
+    crawler_cls: type[Crawler] = Crawler,
+    **spider_kwargs: Any,
 ) -> CrawlResult:
-    """Run one crawl to its end (or Ctrl-C) and return what it did. Once per process:
-    Twisted's reactor cannot be restarted."""
+    """Run one crawl to its end (or Ctrl-C) and return what it did; `crawler_cls` is a Crawler
+    with another engine (a WARC import's). Once per process: Twisted's reactor cannot be
+    restarted."""
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(spider_cls)
+    crawler = crawler_cls(spider_cls, process.settings, init_reactor=True)
     process.crawl(crawler, **spider_kwargs)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}

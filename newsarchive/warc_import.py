@@ -1,5 +1,5 @@
 """`newsarchive import`: WARC files (CC-NEWS, any crawler's, our own crawls') into the archive,
-through the crawl's own pipelines (crawler.spiders.warc), resumable file by file."""
+through the crawl's own pipelines (crawler.importer), resumable file by file."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from crawler.clock import now_iso
+from crawler.importer import UNFINISHED, ImportCrawler, WarcImportSpider
 from crawler.sources import SourcesError, load_sources
-from crawler.spiders.warc import UNFINISHED, WarcImportSpider
 from crawler.warc.reader import NotAWarc, check_warc, is_url
 from newsarchive.arguments import iso_date
 from newsarchive.crawl import CrawlResult, lock_archive, project_settings, run_crawl
@@ -127,6 +127,7 @@ def import_warcs(
         result = run_crawl(
             project_settings(overrides),
             spider_cls=WarcImportSpider,
+            crawler_cls=ImportCrawler,
             files=todo,
             sources=sources,
             source_names=source_names,

@@ -7,10 +7,13 @@ import gzip
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from bench.crawl_site import build_site
+from crawler.settings import ITEM_PIPELINES
+from crawler.warc.reader import Capture, read_warc
 from tests.conftest import FAST, ONE_WORKER, ROOT, query, run_cli
 
 SITE = "https://news.example.com"
@@ -199,6 +204,30 @@ def test_filters_keep_one_domain_and_a_date_range(tmp_path):
     assert unknown.returncode == 1 and "unknown source 'nope'" in unknown.stderr
 
 
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_a_file_cut_anywhere_ends_in_one_truncated_record(tmp_path, gzipped):
+    """However a file is cut short, the records before the cut are read whole and the one cut
+    is counted as truncated, at its own offset: never an exception, never a record lost."""
+    pages = article_pages(3)
+    warc = Warc(tmp_path / ("in.warc.gz" if gzipped else "in.warc"), gzipped=gzipped)
+    for url, html in pages:
+        warc.response(url, html)
+    data = warc.close().read_bytes()
+    whole = [(e.url, e.body) for e in read_warc(str(warc.path))]
+    assert whole == [(url, html) for url, html in pages]
+    starts = [*warc.offsets, len(data)]
+    cut_file = tmp_path / ("cut.warc.gz" if gzipped else "cut.warc")
+    for index in (1, 2):  # cut inside the second record, then the third (not in closing CRLFs)
+        start, end = starts[index], starts[index + 1] - 4
+        for cut in range(start + 1, end, max(1, (end - start) // 40)):
+            cut_file.write_bytes(data[:cut])
+            events = list(read_warc(str(cut_file)))
+            assert [(e.url, e.body) for e in events[:-1]] == whole[:index], cut
+            last = events[-1]
+            assert not isinstance(last, Capture), cut
+            assert (last.kind, last.error, last.offset) == ("truncated", True, start), cut
+
+
 def test_arc_and_other_files_get_one_line_errors(tmp_path):
     arc = tmp_path / "old.arc.gz"
     arc.write_bytes(gzip.compress(b"filedesc://old.arc 0.0.0.0 20040101000000 text/plain 76\n"))
@@ -212,6 +241,45 @@ def test_arc_and_other_files_get_one_line_errors(tmp_path):
         assert len(lines) == 1 and str(path) in lines[0] and said in lines[0], result.stderr
     missing = run_import(str(tmp_path / "nope.warc.gz"), "--db", db)
     assert missing.returncode == 1 and "nope.warc.gz: no such file" in missing.stderr
+
+
+@pytest.mark.slow
+def test_an_import_that_cannot_write_stops_says_so_and_goes_on_later(tmp_path):
+    pages = article_pages(40)
+    path = write_articles(tmp_path / "news.warc.gz", pages)
+    db = tmp_path / "a.db"
+    args = (str(path), "--db", str(db), "--sources", "none", *PATIENT)
+    # The archive may not grow past 130 pages of 4 kB: full after about 20 articles.
+    full = run_import(*args, "-s", "NEWSARCHIVE_BATCH_SIZE=5",
+                      "-s", "NEWSARCHIVE_SQLITE_PRAGMAS=max_page_count=130")  # fmt: skip
+    assert full.returncode == 1
+    assert "database or disk is full" in full.stderr and "Import run 1 failed" in full.stderr
+    run = import_run(db)
+    assert (run["status"], run["finish_reason"]) == ("failed", "storage_error")
+    stored = query(db, "select count(*) as n from articles")[0]["n"]
+    assert 0 < stored == run["articles_new"] < 40
+    progress = query(db, "select offset, completed from warc_files")
+    assert len(progress) == 1 and progress[0]["completed"] is None and progress[0]["offset"] > 0
+    again = run_import(*args)
+    assert again.returncode == 0, again.stderr
+    urls = [r["fetched_url"] for r in query(db, "select fetched_url from articles")]
+    assert sorted(urls) == sorted(url for url, _ in pages)
+
+
+@pytest.mark.slow
+def test_a_pipeline_that_fails_on_a_page_loses_that_page_only_and_says_so(tmp_path):
+    pages = article_pages(6)
+    path = write_articles(tmp_path / "news.warc.gz", pages)
+    db = tmp_path / "a.db"
+    pipelines = {**ITEM_PIPELINES, "tests.failing_pipeline.FailOnOnePage": 350}
+    result = run_import(str(path), "--db", str(db), "--sources", "none", *PATIENT,
+                        "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}")  # fmt: skip
+    assert "this pipeline fails on purpose" in result.stderr
+    run = import_run(db)
+    assert run["status"] == "completed" and json.loads(run["dropped"]) == {"pipeline_error": 1}
+    stored = {r["fetched_url"] for r in query(db, "select fetched_url from articles")}
+    assert stored == {url for url, _ in pages if "-1/" not in url}
+    assert query(db, "select completed from warc_files")[0]["completed"]
 
 
 @pytest.mark.slow
@@ -343,3 +411,59 @@ def test_import_streams_a_warc_over_http(static_server, tmp_path):
     missing = run_import(f"{base}/missing.warc.gz", "--db", str(db))
     assert missing.returncode == 1
     assert "missing.warc.gz" in missing.stderr and "404" in missing.stderr
+
+
+class _RangedHandler(BaseHTTPRequestHandler):
+    """Serves one file as CC-NEWS's servers do: `Range: bytes=N-` honoured (206), 416 past the
+    end."""
+
+    data = b""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        start = int(match[1]) if match else 0
+        if start and start >= len(self.data):
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{len(self.data)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Length", str(len(self.data) - start))
+        self.end_headers()
+        self.wfile.write(self.data[start:])
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def ranged_warc(tmp_path):
+    """A warcio-written WARC of 4 pages served with ranges: (URL, pages, record offsets)."""
+    pages = article_pages(4)
+    warc = Warc(tmp_path / "ranged.warc.gz")
+    for url, html in pages:
+        warc.response(url, html)
+    handler = type("Handler", (_RangedHandler,), {"data": warc.close().read_bytes()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/news.warc.gz", pages, warc.offsets
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_warc_over_http_is_read_from_any_record_with_ranges(ranged_warc):
+    location, pages, offsets = ranged_warc
+    assert [(e.url, e.body) for e in read_warc(location)] == pages
+    # Where an import that stopped goes on: only the records from there, and a clean end.
+    assert [(e.url, e.body) for e in read_warc(location, offsets[2])] == pages[2:]
+
+
+@pytest.mark.slow
+def test_import_over_http_with_ranges(ranged_warc, tmp_path):
+    location, pages, _ = ranged_warc
+    db = tmp_path / "a.db"
+    result = run_import(location, "--db", str(db), "--sources", "none")
+    assert result.returncode == 0, result.stderr
+    assert query(db, "select count(*) as n from articles")[0]["n"] == len(pages)
+    assert query(db, "select completed from warc_files")[0]["completed"]

@@ -1,2 +1,2 @@
-"""WARC files (ISO 28500): reading captures out of them (`reader`) and writing a crawl's
-traffic into them (`writer`), both with warcio."""
+"""WARC files (ISO 28500): reading captures out of them (`reader`, with fastwarc) and writing a
+crawl's traffic into them (`writer`, with warcio)."""

@@ -6,11 +6,17 @@ chunked or compressed payloads, a truncated last record, a corrupt gzip member m
 start of its gzip member in a .warc.gz): a `Capture` for an HTTP response, a `Skipped` for
 anything else, with a kind that is counted. A file can be read again from any record's offset,
 so an import that stopped goes on where it was.
+
+Records are parsed by fastwarc, three times as fast as warcio here (0.09 against 0.27 ms a
+record of `bench.warc`'s file): reading is done in the import's own process, beside the
+extraction workers, so every bit counts. Payloads are decoded by warcio's readers, as before.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import urllib.error
 import urllib.request
 import zlib
@@ -18,12 +24,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 BLOCK = 1 << 16
-# Extension fields our crawls write on response records (warcio keeps unknown fields).
+MAX_HEADER = 1 << 20  # a WARC record's header, at most (to find where a record ends)
+CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+# Extension fields our crawls write on response records.
 SOURCE_FIELD = "Newsarchive-Source"
 HINTS_FIELD = "Newsarchive-Hints"
 KIND_FIELD = "Newsarchive-Kind"  # what the crawl took the page for: article, page, feed...
@@ -70,22 +78,35 @@ def is_url(location: str) -> bool:
     return location.startswith(("http://", "https://"))
 
 
-class _Counting:
-    """A read-only stream that counts the bytes read through it (to find a truncated tail)."""
+class _Source:
+    """A file's stream as the WARC parser reads it, keeping its first bytes (gzip or not) and the
+    error reading it raised, if any: a broken connection is the file's failure, not damage."""
 
     def __init__(self, raw: IO[bytes]):
         self.raw = raw
-        self.count = 0
+        self.head = b""
+        self.position = 0
+        self.failed: OSError | None = None
 
     def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        self.count += len(data)
+        try:
+            data = self.raw.read(size)
+        except OSError as error:
+            self.failed = error
+            raise
+        if len(self.head) < len(GZIP_MAGIC):
+            self.head += data[: len(GZIP_MAGIC) - len(self.head)]
+        self.position += len(data)
         return data
 
-    def readinto(self, buffer: Any) -> int:  # warcio's readers use read(); kept for io users
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        # A stream (a URL's) goes forward only; the parser only asks where it is.
+        if (whence, offset) not in ((io.SEEK_CUR, 0), (io.SEEK_SET, self.position)):
+            raise io.UnsupportedOperation("seek")
+        return self.position
 
     def close(self) -> None:
         self.raw.close()
@@ -93,7 +114,8 @@ class _Counting:
 
 def open_at(location: str, offset: int = 0, timeout: float = 60) -> IO[bytes]:
     """A binary stream of a local file or an http(s) URL from byte `offset` on (a Range request;
-    a server that ignores it is read past the offset). OSError with a one-line message."""
+    a server that ignores it is read past the offset; an offset past the end gives an empty
+    stream). OSError with a one-line message."""
     if not is_url(location):
         stream = open(location, "rb")  # noqa: SIM115 - the caller closes it
         stream.seek(offset)
@@ -104,6 +126,8 @@ def open_at(location: str, offset: int = 0, timeout: float = 60) -> IO[bytes]:
     try:
         response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - http(s) only
     except urllib.error.HTTPError as error:
+        if error.code == 416 and offset:  # the file ends before `offset`: nothing from there on
+            return io.BytesIO(b"")
         raise OSError(f"{location}: HTTP {error.code} {error.reason}") from None
     except (urllib.error.URLError, TimeoutError) as error:
         raise OSError(f"{location}: {getattr(error, 'reason', error)}") from None
@@ -132,47 +156,77 @@ def check_warc(location: str) -> None:
     raise NotAWarc(f"{location}: {kind}")
 
 
-def _field(record: Any, name: str) -> str:
-    return record.rec_headers.get_header(name) or ""
+def _decoded(payload: bytes, http: Any) -> bytes:
+    """The payload with its transfer and content encodings undone, as warcio's content_stream
+    decodes them (chunked; gzip, deflate, brotli; an unknown coding is left as is)."""
+    coding = (http.get("Content-Encoding") or "").lower() or None
+    if coding not in BufferedReader.get_supported_decompressors():
+        coding = None
+    chunked = http.get("Transfer-Encoding") == "chunked"
+    if not chunked and coding is None:
+        return payload
+    reader = ChunkedDataReader if chunked else BufferedReader
+    return reader(io.BytesIO(payload), decomp_type=coding).read()
 
 
-def _capture(record: Any, offset: int, max_size: int) -> Capture | Skipped:
-    url = _field(record, "WARC-Target-URI").strip("<>")
-    date = _field(record, "WARC-Date")
-    http = record.http_headers
-    if http is None or not http.statusline:
-        return Skipped(offset, "not_http", url=url, date=date)
-    try:
-        status = int(http.get_statuscode())
-    except (TypeError, ValueError):
-        return Skipped(offset, "bad_record", error=True, url=url, date=date,
-                       message=f"bad HTTP status line {http.statusline!r}")  # fmt: skip
-    if not 200 <= status < 300:
+def _truncated(record: Any, read: int) -> bool:
+    """Whether the file ended inside this record: no whole Content-Length (cut off in its
+    header) or fewer bytes than it says."""
+    declared = (record.headers.get("Content-Length") or "").strip()
+    return not declared.isdigit() or read < record.content_length
+
+
+def _event(record: Any, offset: int, max_size: int) -> Capture | Skipped:
+    """The event of one record (its body read to its end, so that the next one can be)."""
+    headers = record.headers
+    url = (headers.get("WARC-Target-URI") or "").strip("<>")
+    date = headers.get("WARC-Date") or ""
+    response = record.record_type == WarcRecordType.response
+    if response and record.is_http:
+        record.parse_http()  # content_length is now the payload's
+    http = record.http_headers if response and record.is_http else None
+    status = http.status_code if http is not None and http.status_line else None
+    if status is None or not 200 <= status < 300:  # nothing to read: where it ends is all
+        if _truncated(record, record.consume()):
+            return Skipped(offset, "truncated", error=True, url=url, date=date,
+                           message="the file ends inside a record")  # fmt: skip
+        if not response:
+            return Skipped(offset, headers.get("WARC-Type") or "unknown", url=url)
+        if http is None or not http.status_line:
+            return Skipped(offset, "not_http", url=url, date=date)
+        if status is None:
+            return Skipped(offset, "bad_record", error=True, url=url, date=date,
+                           message=f"bad HTTP status line {http.status_line!r}")  # fmt: skip
         return Skipped(offset, f"http_{status}" if status < 500 else "http_5xx",
                        error=status >= 400, url=url, date=date, status=status,
-                       location=http.get_header("Location") or "")  # fmt: skip
+                       location=http.get("Location") or "")  # fmt: skip
+    payload = record.reader.read(max_size + 1)
+    if len(payload) > max_size:
+        record.consume()
+        return Skipped(offset, "too_large", error=True, url=url, date=date)
+    if _truncated(record, len(payload)):
+        return Skipped(offset, "truncated", error=True, url=url, date=date)
     try:
-        body = record.content_stream().read(max_size + 1)
+        body = _decoded(payload, http)
     except (zlib.error, OSError, EOFError, ValueError) as error:
         return Skipped(offset, "bad_encoding", error=True, url=url, date=date, message=str(error))
     if len(body) > max_size:
         return Skipped(offset, "too_large", error=True, url=url, date=date)
-    if getattr(record.raw_stream, "limit", 0) > 0:  # fewer bytes than Content-Length
-        return Skipped(offset, "truncated", error=True, url=url, date=date)
     try:
-        hints = json.loads(_field(record, HINTS_FIELD) or "{}")
+        hints = json.loads(headers.get(HINTS_FIELD) or "{}")
     except ValueError:
         hints = {}
+    protocol = http.status_line.split(" ", 1)[0]
     return Capture(
         offset=offset,
         url=url,
         date=date,
         status=status,
-        headers=[(k, v) for k, v in http.headers if k.lower() != "transfer-encoding"],
+        headers=[(k, v) for k, v in http.items() if k.lower() != "transfer-encoding"],
         body=body,
-        protocol=http.protocol or "HTTP/1.1",
-        source=_field(record, SOURCE_FIELD) or None,
-        kind=_field(record, KIND_FIELD) or None,
+        protocol=protocol if protocol.startswith("HTTP/") else "HTTP/1.1",
+        source=headers.get(SOURCE_FIELD) or None,
+        kind=headers.get(KIND_FIELD) or None,
         hints=hints if isinstance(hints, dict) else {},
     )
 
@@ -192,6 +246,36 @@ def _next_member(location: str, after: int, gzipped: bool) -> int | None:
     return None
 
 
+def _record_end(location: str, offset: int, gzipped: bool) -> int | None:
+    """Where the record (in a .warc.gz, the gzip member) starting at `offset` ends; None when
+    the file ends inside it."""
+    with open_at(location, offset) as stream:
+        if gzipped:
+            inflater, read = zlib.decompressobj(31), 0
+            try:
+                while not inflater.eof and (chunk := stream.read(BLOCK)):
+                    inflater.decompress(chunk)  # only to find the member's end
+                    read += len(chunk)
+            except zlib.error:
+                return None
+            return offset + read - len(inflater.unused_data) if inflater.eof else None
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < MAX_HEADER and (chunk := stream.read(BLOCK)):
+            head += chunk
+    header, found, _ = head.partition(b"\r\n\r\n")
+    length = CONTENT_LENGTH.search(header) if found else None
+    return offset + len(header) + 4 + int(length[1]) + 4 if length else None
+
+
+def _goes_on(location: str, offset: int) -> bool:
+    """Whether the file holds more than blank lines from `offset` on."""
+    with open_at(location, offset) as stream:
+        while chunk := stream.read(BLOCK):
+            if chunk.strip():
+                return True
+    return False
+
+
 def read_warc(
     location: str, offset: int = 0, max_size: int = 8 << 20
 ) -> Iterator[Capture | Skipped]:
@@ -203,39 +287,46 @@ def read_warc(
     cannot be opened at all (or the connection breaks).
     """
     gzipped = None
-    start = offset
+    start: int | None = offset
     resyncing = False  # a guessed member start that fails is no new damage
     while start is not None:
-        stream = _Counting(open_at(location, start))
-        iterator = ArchiveIterator(stream, ensure_http_headers=False)
-        end = start
+        stream = _Source(open_at(location, start))
+        last = None  # offset of the last record read
+        failure = None
         try:
-            for record in iterator:
+            # Records are parsed by fastwarc (the file opened here, so that a URL is read with
+            # our timeouts and ranges); payloads decoded as warcio would.
+            records = ArchiveIterator(stream, parse_http=False, fsspec_args=False)
+            for record in records:
                 if gzipped is None:
-                    gzipped = iterator.reader.decompressor is not None
+                    gzipped = stream.head.startswith(GZIP_MAGIC)
                 resyncing = False
-                kind = record.rec_type
-                if kind != "response":
-                    url = _field(record, "WARC-Target-URI")
-                    event: Capture | Skipped = Skipped(0, kind or "unknown", url=url)
-                else:
-                    event = _capture(record, 0, max_size)
-                # Only now: warcio reads the record to its end to know where it ends.
-                event.offset = start + iterator.get_record_offset()
-                end = event.offset + iterator.get_record_length()
+                event = _event(record, start + record.stream_pos, max_size)
+                last = event.offset
                 yield event
-        except (ArchiveLoadFailed, zlib.error, EOFError, ValueError) as error:
-            damaged = start + (iterator.offset if hasattr(iterator, "offset") else 0)
-            damaged = max(damaged, end)
-            if not resyncing:
-                kind = "corrupt_gzip" if gzipped or isinstance(error, zlib.error) else "bad_record"
-                yield Skipped(damaged, kind, error=True, message=str(error).splitlines()[0][:200])
-            resyncing = True
-            start = _next_member(location, damaged + 1, gzipped is not False)
-            continue
+        except (OSError, ValueError) as error:
+            if stream.failed is not None:  # the file itself: the caller says which
+                raise stream.failed from None
+            failure = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         finally:
             stream.close()
-        # Bytes after the last whole record (beyond a plain record's closing CRLFs): cut off.
-        if start + stream.count > end + (0 if gzipped else 4):
-            yield Skipped(end, "truncated", error=True, message="the file ends inside a record")
-        return
+        if gzipped is None:
+            gzipped = stream.head.startswith(GZIP_MAGIC)
+        # fastwarc stops without a word at some damage (a gzip member cut in its header), so
+        # where the last record ends is checked: the file must end there too.
+        damaged = start if last is None else _record_end(location, last, gzipped)
+        if damaged is None:  # the file ends inside the last record: said so already
+            return
+        if failure is None:
+            if not _goes_on(location, damaged):
+                return  # read to its end
+            failure = "what follows the last record is no WARC record"
+        # The damage is the member (or record) after the last one read; reading goes on at the
+        # next one. With none after it, the file was cut off there.
+        following = _next_member(location, damaged + 1, gzipped)
+        if not resyncing:
+            kind = "corrupt_gzip" if gzipped else "bad_record"
+            kind = kind if following is not None else "truncated"
+            yield Skipped(damaged, kind, error=True, message=failure)
+        resyncing = True
+        start = following

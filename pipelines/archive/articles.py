@@ -79,7 +79,7 @@ def store_article(
             version=1,
             run_id=run_id,
         )
-        article_id = db["articles"].insert(record).last_pk
+        article_id = _insert(db, "articles", record)
     elif existing["content_hash"] == item.content_hash:
         outcome = "unchanged"
         article_id = existing["id"]
@@ -191,17 +191,27 @@ def _record_urls(db: sqlite_utils.Database, item: ArticleItem, article_id: int, 
         )
 
 
+def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any], upsert: str = "") -> int:
+    """Insert one row (or, with `upsert` naming the key, update the row it collides with);
+    its rowid. A plain statement: sqlite-utils' insert() costs a quarter of storing an
+    article in Python alone (bench.warc)."""
+    names = ", ".join(row)
+    sql = f"insert into {table} ({names}) values ({', '.join('?' for _ in row)})"
+    if upsert:
+        updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != upsert)
+        sql += f" on conflict ({upsert}) do update set {updates}"
+    return db.execute(sql, list(row.values())).lastrowid
+
+
 def _store_html(db: sqlite_utils.Database, item: ArticleItem, article_id: int) -> None:
-    db["article_html"].upsert(
-        {
-            "article_id": article_id,
-            "url": item.fetched_url,
-            "fetched_at": item.fetched_at,
-            "status": item.status,
-            "content_type": item.content_type,
-            "encoding": item.encoding,
-            "size": len(item.html),
-            "html": compress_html(item.html),
-        },
-        pk="article_id",
-    )
+    row = {
+        "article_id": article_id,
+        "url": item.fetched_url,
+        "fetched_at": item.fetched_at,
+        "status": item.status,
+        "content_type": item.content_type,
+        "encoding": item.encoding,
+        "size": len(item.html),
+        "html": compress_html(item.html),
+    }
+    _insert(db, "article_html", row, upsert="article_id")

@@ -1,11 +1,18 @@
-"""The WARC import spider: archived HTTP responses instead of downloads, fed through the crawl's
-own item pipelines (extraction pool, validation, dedup, batched storage, `crawl_runs` row).
+"""Importing WARC files: the import's spider, and the engine that runs it instead of Scrapy's.
 
-Nothing is fetched: `start()` yields one PageItem per HTML-or-not 2xx response record, read by a
-thread (`crawler.warc.reader`) so that reading and inflating a file, or waiting on a URL, never
-holds up the pool. Records that are no responses, HTTP errors and damage are counted by kind:
-what is skipped on purpose under `newsarchive/out_of_scope/<kind>`, what is wrong under
-`newsarchive/errors/warc_<kind>` (or `http_<status>`, as a crawl names them).
+An import fetches nothing, so it needs nothing of Scrapy's engine but the item pipelines: no
+scheduler, downloader, spider middlewares or heartbeat. `ImportCrawler` is a Scrapy crawler
+(settings, stats, signals, extensions, logging, the reactor, Ctrl-C and SIGTERM handling all
+Scrapy's own) whose engine, `ImportEngine`, hands each item the spider yields straight to the
+crawl's item pipelines (ITEM_PIPELINES, built as Scrapy builds them: the extraction pool,
+validation, dedup, batched storage and the `crawl_runs` row), with the signals and log lines
+Scrapy's scraper sends for an item. So an import stores and counts exactly what a crawl would.
+
+The spider reads nothing itself: `start()` yields one PageItem per 2xx response record, read by
+a thread (`crawler.warc.reader`) so that reading and inflating a file, or waiting on a URL,
+never holds up the event loop. Records that are no responses, HTTP errors and damage are
+counted by kind: what is skipped on purpose under `newsarchive/out_of_scope/<kind>`, what is
+wrong under `newsarchive/errors/warc_<kind>` (or `http_<status>`, as a crawl names them).
 
 Resuming: a record is done once its article is committed (the storage pipeline's
 `articles_stored` signal) or it was dropped. `on_checkpoint(location, offset, completed)` is
@@ -16,6 +23,7 @@ from there loses nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 import time
@@ -26,8 +34,13 @@ from urllib.parse import urljoin
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
+from scrapy.utils.defer import ensure_awaitable
+from scrapy.utils.log import logformatter_adapter
+from scrapy.utils.misc import build_from_crawler, load_object
+from twisted.python.failure import Failure
 
 from crawler.downloadermiddlewares.charset import CharsetMiddleware
 from crawler.items import ArticleItem, PageItem
@@ -49,7 +62,11 @@ BYTES = "newsarchive/warc/bytes"  # payload bytes of the responses read
 FILES_DONE = "newsarchive/warc/files_done"
 UNFINISHED = "newsarchive/warc/unfinished"  # "location: why" of files not read to their end
 CHECKPOINT_SECONDS = 1.0
+READ_BATCH = 16  # records handed from the reading thread at once
+READ_AHEAD = 64  # records read ahead of the pipelines, at most
 _END = object()
+
+logger = logging.getLogger(__name__)
 
 Checkpoint = Callable[[str, int, bool], None]
 
@@ -66,7 +83,8 @@ def progress_line(stats: dict, elapsed: float) -> str:
 
 
 class WarcImportSpider(Spider):
-    """Imports WARC files (`files`: local paths or http(s) URLs) into the archive.
+    """Imports WARC files (`files`: local paths or http(s) URLs) into the archive; run it with
+    `ImportCrawler` (it is no spider of `scrapy crawl`).
 
     `sources` names the records: a record a newsarchive crawl wrote says its source; others
     belong to the first source whose allowed_domains hold their host, else to their domain.
@@ -75,11 +93,12 @@ class WarcImportSpider(Spider):
     """
 
     name = "warc_import"
-    custom_settings = {"ROBOTSTXT_OBEY": False}
+    # Nothing is downloaded: AutoThrottle (which tunes the downloader) has nothing to do.
+    custom_settings = {"AUTOTHROTTLE_ENABLED": False}
 
     def __init__(
         self,
-        files: Sequence[str] | str = (),
+        files: Sequence[str] = (),
         sources: Iterable[Source] = (),
         source_names: Iterable[str] = (),
         domains: Iterable[str] = (),
@@ -90,7 +109,7 @@ class WarcImportSpider(Spider):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.files = [f for f in files.split(",") if f] if isinstance(files, str) else list(files)
+        self.files = list(files)
         self.sources = {s.name: s for s in sources}
         self.source_names = set(source_names)
         self.domains = tuple(d.lower() for d in domains)
@@ -131,20 +150,27 @@ class WarcImportSpider(Spider):
     # Reading ---------------------------------------------------------------------------------
 
     def _reader(self, events: queue.Queue) -> None:
-        """The reading thread: every file's events into `events`, then _END."""
+        """The reading thread: every file's events into `events`, READ_BATCH at a time (one
+        hand-over between threads a record costs more than reading it), then _END."""
         max_size = self.settings.getint("DOWNLOAD_MAXSIZE") or (8 << 20)
         for location in self.files:
+            batch: list[tuple[str, Any]] = []
             try:
                 for event in read_warc(location, self.resume.get(location, 0), max_size):
-                    if not self._put(events, (location, event)):
-                        return
-                if not self._put(events, (location, None)):
-                    return
-            except Exception as error:  # noqa: BLE001 - cannot open it, the connection broke...
+                    batch.append((location, event))
+                    if len(batch) >= READ_BATCH:
+                        if not self._put(events, batch):
+                            return
+                        batch = []
+                batch.append((location, None))
+            except BaseException as error:  # noqa: BLE001 - cannot open it, the connection broke,
+                # or the parser gave up (fastwarc's panics are BaseExceptions): the file is
+                # reported as not read to its end, never silently.
                 failure = error if isinstance(error, OSError) else OSError(f"{location}: {error}")
-                if not self._put(events, (location, failure)):
-                    return
-        self._put(events, (None, _END))
+                batch.append((location, failure))
+            if not self._put(events, batch):
+                return
+        self._put(events, [(None, _END)])
 
     @staticmethod
     def _wait(events: queue.Queue) -> Any:
@@ -155,7 +181,7 @@ class WarcImportSpider(Spider):
             return None
 
     def _put(self, events: queue.Queue, value: Any) -> bool:
-        """Queue one event, waiting for room; False once the spider stopped reading."""
+        """Queue one batch of events, waiting for room; False once the spider stopped reading."""
         while not self.stop_reading.is_set():
             try:
                 events.put(value, timeout=0.2)
@@ -166,30 +192,31 @@ class WarcImportSpider(Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.charset = CharsetMiddleware(self.crawler)  # labels checked as in a crawl
-        events: queue.Queue = queue.Queue(maxsize=64)  # bodies: memory stays flat
+        # A few batches of records (with their bodies) read ahead: memory stays flat.
+        events: queue.Queue = queue.Queue(maxsize=READ_AHEAD // READ_BATCH)
         thread = threading.Thread(target=self._reader, args=(events,), daemon=True)
         thread.start()
         loop = asyncio.get_running_loop()
         try:
             while True:
                 try:
-                    location, event = events.get_nowait()
+                    batch = events.get_nowait()
                 except queue.Empty:
-                    got = await loop.run_in_executor(None, self._wait, events)
-                    if got is None:  # nothing yet: go on waiting while the reader reads
+                    batch = await loop.run_in_executor(None, self._wait, events)
+                    if batch is None:  # nothing yet: go on waiting while the reader reads
                         if thread.is_alive() or not events.empty():
                             continue
                         return
-                    location, event = got
-                if event is _END:
-                    return
-                item = self._handle(location, event)
-                if item is not None:
-                    yield item
-                while self.processing >= self.max_processing:
-                    self.wake.clear()
-                    await self.wake.wait()
-                self._checkpoint()
+                for location, event in batch:
+                    if event is _END:
+                        return
+                    item = self._handle(location, event)
+                    if item is not None:
+                        yield item
+                    while self.processing >= self.max_processing:
+                        self.wake.clear()
+                        await self.wake.wait()
+                    self._checkpoint()
         finally:
             self.stop_reading.set()
 
@@ -311,20 +338,6 @@ class WarcImportSpider(Spider):
     def _release(self) -> None:
         self.processing = max(0, self.processing - 1)
         self.wake.set()
-        self._finish_closing()
-
-    def _finish_closing(self, tries: int = 50) -> None:
-        # Scrapy 2.19 checks whether a closing scraper is idle only when a response is done,
-        # never after an item from start(): on Ctrl-C/SIGTERM mid-import the spider would wait
-        # for ever. So once it closes, check it here until the last item is through.
-        scraper = self.crawler.engine.scraper if self.crawler.engine else None
-        slot = getattr(scraper, "slot", None)
-        if slot is None or slot.closing is None or slot.closing.called:
-            return
-        if slot.is_idle():
-            scraper._check_if_closing()
-        elif tries:
-            asyncio.get_running_loop().call_later(0.2, self._finish_closing, tries - 1)
 
     def _item_scraped(self, item: Any) -> None:
         self._release()  # stored only once its batch is committed (`_stored`)
@@ -357,7 +370,9 @@ class WarcImportSpider(Spider):
     def _checkpoint(self, force: bool = False) -> None:
         """Report, at most every second (or now), how far each file is done."""
         now = time.monotonic()
-        if self.on_checkpoint is None or (not force and now - self.last_checkpoint < 1.0):
+        if self.on_checkpoint is None or (
+            not force and now - self.last_checkpoint < CHECKPOINT_SECONDS
+        ):
             return
         self.last_checkpoint = now
         pending: dict[str, int] = {}
@@ -378,3 +393,158 @@ class WarcImportSpider(Spider):
     def _closed(self, spider: Spider) -> None:
         self.stop_reading.set()
         self._checkpoint(force=True)
+
+
+# The engine ---------------------------------------------------------------------------------
+
+
+class ImportEngine:
+    """What an import needs of Scrapy's ExecutionEngine: open the spider, send every item its
+    `start()` yields through the item processor (ITEM_PROCESSOR, i.e. ITEM_PIPELINES) with the
+    signals and log lines of Scrapy's scraper, and close the spider when the items run out, on a
+    graceful stop (Ctrl-C, SIGTERM: the items in hand are finished first), or when a component
+    asks (`close_spider_async`, e.g. the storage pipeline on a failed write).
+
+    Implements the part of ExecutionEngine's interface that Crawler and the components use:
+    `open_spider_async`, `start_async`, `stop_async`, `close_async`, `close_spider_async`,
+    `running` and `spider`. How many items are in flight is the spider's to bound (its `start()`
+    waits for room), as Scrapy leaves it to the scraper slot.
+    """
+
+    def __init__(self, crawler: Crawler, spider_closed_callback: Callable[[Spider], Any]):
+        self.crawler = crawler
+        self.signals = crawler.signals
+        self.logformatter = crawler.logformatter
+        self.itemproc = build_from_crawler(load_object(crawler.settings["ITEM_PROCESSOR"]), crawler)
+        self.spider: Spider | None = None
+        self.running = False
+        self.active: set[asyncio.Task] = set()  # items in the pipelines
+        self._feeding: asyncio.Task | None = None
+        self._closing: asyncio.Future | None = None
+        self._stopped: asyncio.Future | None = None
+        self._spider_closed_callback = spider_closed_callback
+
+    async def open_spider_async(self) -> None:
+        """Open the pipelines (the storage pipeline records the run, or asks to close: then
+        CloseSpider is raised once everything is open, as Scrapy's engine does)."""
+        self.spider = self.crawler.spider
+        logger.info("Spider opened", extra={"spider": self.spider})
+        refused: CloseSpider | None = None
+        try:
+            await self.itemproc.open_spider_async()
+        except CloseSpider as error:
+            refused = error
+        self.crawler.stats.open_spider()
+        await self.signals.send_catch_log_async(signals.spider_opened, spider=self.spider)
+        if refused is not None:
+            raise refused
+
+    async def start_async(self) -> None:
+        """Feed the spider's items to the pipelines; complete once the engine has stopped."""
+        self._stopped = asyncio.get_running_loop().create_future()
+        self.running = True
+        await self.signals.send_catch_log_async(signal=signals.engine_started)
+        self._feeding = asyncio.ensure_future(self._feed())
+        try:
+            reason = await self._feeding
+        except asyncio.CancelledError:
+            pass  # stopped or closed meanwhile: that closes the spider
+        else:
+            await self.close_spider_async(reason=reason)
+        await self._stopped
+
+    async def _feed(self) -> str:
+        """Every item of `spider.start()` into the pipelines; the reason to close with."""
+        assert self.spider is not None
+        try:
+            async for item in self.spider.start():
+                task = asyncio.ensure_future(self._process(item))
+                self.active.add(task)
+                task.add_done_callback(self.active.discard)
+        except CloseSpider as error:
+            return error.reason or "cancelled"
+        except Exception as error:  # noqa: BLE001 - the run says it failed, with the log's why
+            logger.error("Error while reading start items: %s", error, exc_info=True)
+            return "start_error"
+        return "finished"
+
+    async def _process(self, item: Any) -> None:
+        """One item through the pipelines, ending as Scrapy's scraper ends it: dropped, failed
+        (logged with its traceback) or scraped, with the matching signal."""
+        spider = self.spider
+        try:
+            output = await self.itemproc.process_item_async(item)
+        except DropItem as error:
+            logkws = self.logformatter.dropped(item, error, None, spider)
+            if logkws is not None:
+                logger.log(*logformatter_adapter(logkws), extra={"spider": spider})
+            self.signals.send_catch_log(signals.item_dropped, item=item, response=None,
+                                        spider=spider, exception=error)  # fmt: skip
+        except Exception as error:  # noqa: BLE001 - counted (ErrorCounter), the run goes on
+            logkws = self.logformatter.item_error(item, error, None, spider)
+            logger.log(*logformatter_adapter(logkws), extra={"spider": spider}, exc_info=True)
+            self.signals.send_catch_log(signals.item_error, item=item, response=None,
+                                        spider=spider, failure=Failure())  # fmt: skip
+        else:
+            logkws = self.logformatter.scraped(output, None, spider)
+            if logkws is not None:
+                logger.log(*logformatter_adapter(logkws), extra={"spider": spider})
+            self.signals.send_catch_log(signals.item_scraped, item=output, response=None,
+                                        spider=spider)  # fmt: skip
+
+    async def close_spider_async(self, *, reason: str = "cancelled") -> None:
+        """Stop feeding, let the items in hand through, close the pipelines (the last batch is
+        written, the run's end recorded) and the spider."""
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
+            return
+        self._closing = asyncio.get_running_loop().create_future()
+        spider = self.spider
+        logger.info("Closing spider (%(reason)s)", {"reason": reason}, extra={"spider": spider})
+        if self._feeding is not None and self._feeding is not asyncio.current_task():
+            self._feeding.cancel()
+        while self.active:
+            await asyncio.wait(list(self.active))
+        for what, step in (
+            ("Item pipelines", self.itemproc.close_spider_async),
+            (
+                "spider_closed",
+                lambda: self.signals.send_catch_log_async(
+                    signal=signals.spider_closed, spider=spider, reason=reason
+                ),
+            ),  # fmt: skip
+        ):
+            try:
+                await step()
+            except Exception:  # noqa: BLE001 - the rest of the closing must run
+                logger.error("%s close failure", what, exc_info=True, extra={"spider": spider})
+        self.crawler.stats.close_spider(reason=reason)
+        logger.info("Spider closed (%(reason)s)", {"reason": reason}, extra={"spider": spider})
+        self.spider = None
+        self._closing.set_result(None)
+        await ensure_awaitable(self._spider_closed_callback(spider))
+
+    async def stop_async(self) -> None:
+        """Stop gracefully: close the spider (reason "shutdown") unless it is closed already."""
+        if not self.running:
+            return
+        self.running = False
+        if self.spider is not None:
+            await self.close_spider_async(reason="shutdown")
+        await self.signals.send_catch_log_async(signal=signals.engine_stopped)
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(None)
+
+    async def close_async(self, *, reason: str = "shutdown") -> None:
+        """Stop if started; else close the spider (a run whose pipelines could not open)."""
+        if self.running:
+            await self.stop_async()
+        elif self.spider is not None:
+            await self.close_spider_async(reason=reason)
+
+
+class ImportCrawler(Crawler):
+    """A Scrapy crawler whose engine is ImportEngine (see the module doc)."""
+
+    def _create_engine(self) -> ImportEngine:  # type: ignore[override]
+        return ImportEngine(self, lambda _: self.stop_async())
