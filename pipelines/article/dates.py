@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from htmldate import find_date
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from crawler.clock import plausible
@@ -199,9 +200,13 @@ def _shown_update(tree: HtmlElement, page: PageMeta, published: str) -> str:
     return modified if shown and shown[:10] == modified[:10] else published
 
 
+# Script and style hold raw text only (the HTML parser makes no elements in them), so a text
+# node's parent tells; asking for every ancestor cost a third more.
+_VISIBLE_TEXT = XPath("//body//text()[not(parent::script or parent::style)]")
+
+
 def _visible_text(tree: HtmlElement) -> str:
-    parts = tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]")
-    return re.sub(r"\s+", " ", " ".join(parts)).casefold()
+    return " ".join(" ".join(_VISIBLE_TEXT(tree)).split()).casefold()
 
 
 def _day_in(text: str, day: str) -> bool:
