@@ -236,23 +236,40 @@ order by page.part, page.rank, {TIE_BREAK}"""
 _NO_FILTERS = ":source = '' and :language = '' and :author = '' and :since = '' and :until = ''"
 
 
-def search_count_sql(*, fold_copies: bool = False) -> str:
+def search_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
     """The number of results of a search (what `search_sql` pages through): `total`. Without
-    filters it reads the full-text index only; copies of a story are counted once."""
-    folded = ""
-    if fold_copies:  # matches with a copy archived before them that is a match too
-        folded = f""" - (
+    filters it reads the full-text index only; copies of a story are counted once.
+
+    With `facts` (an archive with the article_facts table) each match's filters are read from
+    that narrow table, and copies are folded by pairing the matches that have a copy among
+    themselves (no full-text lookup per copy): about 0.1 µs a match instead of 0.5-1."""
+    rows = "article_facts" if facts else "articles"
+    matched = f"""articles_fts cross join {rows} a on a.id = articles_fts.rowid
+  where articles_fts match fts_query(:q) and {FILTERS}"""
+    total = f"""(case when {_NO_FILTERS}
+  then (select count(*) from articles_fts where articles_fts match fts_query(:q))
+  else (select count(*) from {matched}) end)"""
+    if not fold_copies:
+        return f"select {total} as total"
+    if not facts:  # matches with a copy archived before them that is a match too
+        return f"""select {total} - (
   select count(distinct a.id)
   from articles_fts cross join similar_articles s on s.article_id = articles_fts.rowid
     cross join articles a on a.id = s.article_id cross join articles b on b.id = s.similar_id
   where articles_fts match fts_query(:q) and s.similar_id < s.article_id
     and {FILTERS} and {_COPY_FILTERS}
     and exists (select 1 from articles_fts f
-                where f.articles_fts match fts_query(:q) and f.rowid = b.id))"""
-    return f"""select (case when {_NO_FILTERS}
-  then (select count(*) from articles_fts where articles_fts match fts_query(:q))
-  else (select count(*) from articles_fts cross join articles a on a.id = articles_fts.rowid
-        where articles_fts match fts_query(:q) and {FILTERS}) end){folded} as total"""
+                where f.articles_fts match fts_query(:q) and f.rowid = b.id)) as total"""
+    # The matches (with the filters) that have a copy; one of them is left out when a copy
+    # archived before it is among them.
+    return f"""with paired as materialized (
+  select a.id from {matched} and a.paired
+)
+select {total} - (
+  select count(*) from paired p where exists (
+    select 1 from similar_articles s
+    where s.article_id = p.id and s.similar_id < p.id
+      and s.similar_id in (select id from paired))) as total"""
 
 
 SEARCH_SQL = search_sql()

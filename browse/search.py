@@ -7,7 +7,6 @@ are quoted for FTS5 by `fts_query` instead of failing.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sqlite3
@@ -156,10 +155,15 @@ def snippet_html(snippet: str | None) -> markupsafe.Markup:
     return markupsafe.Markup(escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the archive has the table `name` (older archives lack later tables)."""
+    sql = "select 1 from sqlite_master where type = 'table' and name = ?"
+    return conn.execute(sql, [name]).fetchone() is not None
+
+
 def has_copies(conn: sqlite3.Connection) -> bool:
     """Whether the archive links copies of a story (its similar_articles table)."""
-    sql = "select 1 from sqlite_master where type = 'table' and name = 'similar_articles'"
-    return conn.execute(sql).fetchone() is not None
+    return has_table(conn, "similar_articles")
 
 
 def _params(query: str, filters: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -167,11 +171,17 @@ def _params(query: str, filters: dict[str, Any], **extra: Any) -> dict[str, Any]
     return {"q": query, **{name: filters.get(name) or "" for name in names}, **extra}
 
 
+def count_sql_for(conn: sqlite3.Connection) -> str:
+    """The count SQL (browse.queries.search_count_sql) for this archive's tables."""
+    return search_count_sql(fold_copies=has_copies(conn), facts=has_table(conn, "article_facts"))
+
+
 def _run(db: Any, query: str, sql_for, params: dict[str, Any]) -> list[dict]:
+    """Rows of the SQL that `sql_for(connection)` gives, with `params`."""
     conn, opened = _connect(db)
     register_functions(conn)
     try:
-        cursor = conn.execute(sql_for(fold_copies=has_copies(conn)), params)
+        cursor = conn.execute(sql_for(conn), params)
         columns = [d[0] for d in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     except sqlite3.OperationalError as error:
@@ -216,7 +226,12 @@ def search(
     params = _params(
         query, filters, limit=everything if limit is None else limit, offset=offset, sort=""
     )
-    rows = _run(db_path_or_db, query, functools.partial(search_sql, cap=None), params)
+    rows = _run(
+        db_path_or_db,
+        query,
+        lambda conn: search_sql(cap=None, fold_copies=has_copies(conn)),
+        params,
+    )
     for row in rows:
         row["snippet"] = snippet_text(row["snippet"], *highlight)
         if "also_on" in row:
@@ -229,5 +244,5 @@ def count_matches(
 ) -> int:
     """How many results `search` has for `query` with the same filters (copies of a story
     counted once). Raises SearchQueryError when the query is not valid search syntax."""
-    rows = _run(db_path_or_db, query, search_count_sql, _params(query, filters))
+    rows = _run(db_path_or_db, query, count_sql_for, _params(query, filters))
     return rows[0]["total"]

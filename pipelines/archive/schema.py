@@ -446,3 +446,62 @@ def m011_run_reserve(db: sqlite_utils.Database) -> None:
     # Room held for the record of each running run: a run stopped by a full disk frees its
     # reserve first, so its counts still fit (pipelines/archive/runs.py).
     db["run_reserve"].create({"run_id": int, "space": bytes}, pk="run_id", if_not_exists=True)
+
+
+@migrations()
+def m012_article_facts(db: sqlite_utils.Database) -> None:
+    # What search filters and counts read of each match, 40-odd bytes a row in id order: counting
+    # a common word's matches with a filter (or with copies folded) looks each one up here, not
+    # in `articles`, whose rows hold the text (0.07 µs a match instead of 0.5-1 µs, measured on
+    # 100,000 articles). `paired`: the article is in similar_articles (a copy of a story on
+    # another source, or copied), so folding copies reads only the matches that are. Triggers
+    # keep it exact under every writer, as the other summaries (issue 18).
+    db.execute(
+        """create table article_facts (
+             id integer primary key, published text, source text, language text,
+             paired integer not null default 0)"""
+    )
+    db.execute(
+        """create trigger article_facts_ai after insert on articles begin
+             insert into article_facts (id, published, source, language)
+               values (new.id, new.published, new.source, new.language);
+           end"""
+    )
+    db.execute(
+        """create trigger article_facts_au after update of id, published, source, language
+             on articles
+           begin
+             delete from article_facts where id = old.id and old.id is not new.id;
+             insert into article_facts (id, published, source, language, paired)
+               values (new.id, new.published, new.source, new.language,
+                       exists (select 1 from similar_articles where article_id = new.id))
+               on conflict (id) do update set published = excluded.published,
+                 source = excluded.source, language = excluded.language;
+           end"""
+    )
+    db.execute(
+        """create trigger article_facts_ad after delete on articles begin
+             delete from article_facts where id = old.id;
+           end"""
+    )
+    # Pairs are stored both ways (article_id, similar_id) and (similar_id, article_id).
+    db.execute(
+        """create trigger similar_articles_paired_ai after insert on similar_articles begin
+             update article_facts set paired = 1 where id = new.article_id and not paired;
+           end"""
+    )
+    db.execute(
+        """create trigger similar_articles_paired_ad after delete on similar_articles begin
+             update article_facts set paired = exists (
+                 select 1 from similar_articles where article_id = old.article_id)
+               where id = old.article_id;
+           end"""
+    )
+    db.execute(
+        """insert into article_facts (id, published, source, language, paired)
+           select id, published, source, language, 0 from articles"""
+    )
+    db.execute(
+        """update article_facts set paired = 1
+           where id in (select article_id from similar_articles)"""
+    )
