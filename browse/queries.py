@@ -110,15 +110,29 @@ _REST = "((select n from opts) - (select count(*) from pass1))"
 _DATE_RANGE = "published >= :since and published <= :until || '~'"
 
 
+# A search whose words are in more than half of the articles (and in more than RANK_WINDOW of
+# them) cannot be ranked: bm25 gives a word in most documents no weight (FTS5 floors its IDF
+# at 1e-6), so every match scores about the same and the order would be noise. Such a search
+# is shown newest first, and the page says why (browse.search.too_common_to_rank mirrors this).
+# The newest COMMON_PROBE articles are looked at first, so other searches skip the count.
+COMMON_PROBE = 1_000
+TOO_COMMON = f"""((select count(*) from articles_fts where articles_fts match fts_query(:q)
+      and rowid > (select max(id) from articles) - {COMMON_PROBE}) * 2 > {COMMON_PROBE}
+  and (select count(*) from (select 1 from articles_fts where articles_fts match fts_query(:q)
+       limit (select max({RANK_WINDOW}, max(id) / 2) + 1 from articles)))
+      > (select max({RANK_WINDOW}, max(id) / 2) from articles))"""
+
+
 def search_ctes(*, cap: int | None = MAX_PAGE, fold_copies: bool = False) -> str:
     """The CTEs of a search: `page` holds one page of hits (id, rank, snippet, part), best first
-    (or newest first with sort=newest). Parameters: q, source, language, author, since, until,
-    sort, limit (at most `cap`), offset. With `fold_copies` (an archive with similar_articles),
+    (or newest first with sort=newest, or when the words are too common to rank: TOO_COMMON).
+    Parameters: q, source, language, author, since, until, sort, limit (at most `cap`),
+    offset. With `fold_copies` (an archive with similar_articles),
     copies of a story on several sources are one hit."""
     fold = FOLD_COPIES if fold_copies else ""
     return f"""with opts as (
   select {_page_limit(cap)} as lim, {OFFSET} as skip, {_page_limit(cap)} + {OFFSET} as n,
-    :sort = 'newest' as newest
+    :sort = 'newest' or {TOO_COMMON} as newest
 ),
 -- the id range holding the articles published in [since, until]
 bounds as (
@@ -233,6 +247,13 @@ from page join articles a on a.id = page.id
 order by page.part, page.rank, {TIE_BREAK}"""
 
 
+def window_cut_sql() -> str:
+    """Whether a best-first search ranks only the RANK_WINDOW newest matches (earliest with an
+    until date) of its date range before the others: `cut`."""
+    return f"""{search_ctes()}
+select {_RANKED_WINDOW_CUT} as cut"""
+
+
 _NO_FILTERS = ":source = '' and :language = '' and :author = '' and :since = '' and :until = ''"
 
 
@@ -270,6 +291,49 @@ select {total} - (
     select 1 from similar_articles s
     where s.article_id = p.id and s.similar_id < p.id
       and s.similar_id in (select id from paired))) as total"""
+
+
+MATCHES_SQL = "select count(*) as matches from articles_fts where articles_fts match fts_query(:q)"
+
+
+def sample_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
+    """Of the matches whose id is a multiple of :every (a sample spread evenly over the
+    archive, read in one pass over the matches): `matches`, those that pass the filters
+    (`kept`) and, of these, those with a copy archived before them (`later_copies`): the
+    sample of an estimated total (browse.search.search_total)."""
+    rows = "article_facts" if facts else "articles"
+    later = "0"
+    if fold_copies:
+        paired = "a.paired and " if facts else ""
+        later = f"""{paired}exists (select 1 from similar_articles s
+                           where s.article_id = a.id and s.similar_id < a.id)"""
+    return f"""select count(*) as matches,
+  coalesce(sum(case when {FILTERS} then 1 else 0 end), 0) as kept,
+  coalesce(sum(case when {FILTERS} and {later} then 1 else 0 end), 0) as later_copies
+from articles_fts cross join {rows} a on a.id = articles_fts.rowid
+where articles_fts match fts_query(:q) and articles_fts.rowid % :every = 0"""
+
+
+def sample_fold_sql(*, facts: bool = True, size: int = 100) -> str:
+    """Of up to `size` sampled matches (as `sample_count_sql`) that pass the filters and have a copy
+    archived before them (picked in an order unrelated to their ids' order), how many
+    (`folded`) a matching copy folds into an earlier result, as `search_sql` folds them."""
+    rows = "article_facts" if facts else "articles"
+    paired = "a.paired and " if facts else ""
+    return f"""with later as (
+  select a.id from articles_fts cross join {rows} a on a.id = articles_fts.rowid
+  where articles_fts match fts_query(:q) and articles_fts.rowid % :every = 0
+    and {FILTERS} and {paired}exists (select 1 from similar_articles s
+                                     where s.article_id = a.id and s.similar_id < a.id)
+  order by (a.id * 7919) % 10007 limit {size}
+)
+select count(*) as later_copies,
+  coalesce(sum(exists (
+    select 1 from similar_articles s cross join {rows} b on b.id = s.similar_id
+    where s.article_id = later.id and s.similar_id < later.id and {_COPY_FILTERS}
+      and exists (select 1 from articles_fts f
+                  where f.articles_fts match fts_query(:q) and f.rowid = b.id))), 0) as folded
+from later"""
 
 
 SEARCH_SQL = search_sql()

@@ -11,12 +11,24 @@ import json
 import re
 import sqlite3
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import markupsafe
 
-from browse.queries import MARK_END, MARK_START, search_count_sql, search_sql
+from browse.queries import (
+    COMMON_PROBE,
+    MARK_END,
+    MARK_START,
+    MATCHES_SQL,
+    RANK_WINDOW,
+    sample_count_sql,
+    sample_fold_sql,
+    search_count_sql,
+    search_sql,
+    window_cut_sql,
+)
 from crawler.urls import readonly_sqlite_uri
 
 __all__ = [
@@ -26,6 +38,8 @@ __all__ = [
     "fts_query",
     "register_functions",
     "search",
+    "search_order",
+    "search_total",
     "snippet_html",
     "snippet_text",
 ]
@@ -246,3 +260,106 @@ def count_matches(
     counted once). Raises SearchQueryError when the query is not valid search syntax."""
     rows = _run(db_path_or_db, query, count_sql_for, _params(query, filters))
     return rows[0]["total"]
+
+
+# Counting every result exactly costs about 0.2 µs a matching article once filters or copies
+# are involved (two passes over the matches, each looking it up in article_facts): up to this
+# many matches a total is exact (under about 40 ms); past it, on searches of words found in
+# most of a large archive, the total is estimated from about SAMPLE_MATCHES of them (those
+# whose id is a multiple of matches // SAMPLE_MATCHES: spread evenly over the archive's
+# months, sources and authors, and the same sample for the same archive) and says so.
+EXACT_MATCHES = 200_000
+SAMPLE_MATCHES = 20_000
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many results a search has: `value`, exact or (`exact` false) estimated from
+    `sampled` of the `matches` (articles with the words, before filters and the folding of
+    copies)."""
+
+    value: int
+    exact: bool
+    matches: int
+    sampled: int = 0
+
+
+def search_total(
+    db_path_or_db: str | Path | sqlite3.Connection | Any, query: str, **filters: Any
+) -> Total:
+    """The number of results `search` has for `query` with `filters` (as `count_matches`):
+    exact up to EXACT_MATCHES articles with the words, else estimated from a sample of about
+    SAMPLE_MATCHES of them (the same sample for the same archive, so pages agree). Raises
+    SearchQueryError when the query is not valid search syntax."""
+    params = _params(query, filters)
+    filtered = any(params[name] for name in ("source", "since", "until", "language", "author"))
+    conn, opened = _connect(db_path_or_db)
+    try:
+        return _total(conn, query, params, filtered)
+    finally:
+        if opened:
+            conn.close()
+
+
+def _total(conn: sqlite3.Connection, query: str, params: dict[str, Any], filtered: bool) -> Total:
+    matches = _run(conn, query, lambda _: MATCHES_SQL, params)[0]["matches"]
+    copies = has_copies(conn)
+    if not (filtered or copies):
+        return Total(matches, True, matches)
+    if matches <= EXACT_MATCHES:
+        return Total(_run(conn, query, count_sql_for, params)[0]["total"], True, matches)
+    facts = has_table(conn, "article_facts")
+    sample = {**params, "every": max(2, matches // SAMPLE_MATCHES)}
+    sql = sample_count_sql(fold_copies=copies, facts=facts)
+    (row,) = _run(conn, query, lambda _: sql, sample)
+    sampled, kept = row["matches"], row["kept"]
+    if not sampled:  # no match has an id the sample takes: count them all
+        return Total(_run(conn, query, count_sql_for, params)[0]["total"], True, matches)
+    if row["later_copies"]:  # the share of those that fold, from a smaller sample
+        sql = sample_fold_sql(facts=facts)
+        (fold,) = _run(conn, query, lambda _: sql, sample)
+        kept -= row["later_copies"] * fold["folded"] / fold["later_copies"]
+    return Total(round(matches * kept / sampled), False, matches, sampled)
+
+
+@dataclass(frozen=True)
+class Order:
+    """How a search's results are ordered: `newest_first` (asked for, or `too_common`: the
+    words are in more than half of the articles), else best first, with `window` set when only
+    the RANK_WINDOW newest matches (earliest with an until date) are ranked before the rest."""
+
+    newest_first: bool
+    too_common: bool = False
+    window: int | None = None
+
+
+def too_common_to_rank(conn: sqlite3.Connection, query: str, matches: int) -> bool:
+    """Whether a search with `matches` articles matching `query` is shown newest first because
+    its words are in more than half of the articles: browse.queries.TOO_COMMON, in Python."""
+    last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
+    if matches <= max(RANK_WINDOW, last_id // 2):
+        return False
+    newest = _run(
+        conn,
+        query,
+        lambda _: (
+            "select count(*) as n from articles_fts where articles_fts match"
+            " fts_query(:q) and rowid > :after"
+        ),
+        {"q": query, "after": last_id - COMMON_PROBE},
+    )[0]["n"]
+    return newest * 2 > COMMON_PROBE
+
+
+def search_order(
+    conn: sqlite3.Connection, query: str, matches: int, sort: str = "", **filters: Any
+) -> Order:
+    """How `search` orders the results of `query` (`matches`: articles with its words, as
+    Total.matches) with `filters` and `sort` ("newest" or "")."""
+    if sort == "newest":
+        return Order(newest_first=True)
+    if too_common_to_rank(conn, query, matches):
+        return Order(newest_first=True, too_common=True)
+    params = _params(query, filters, sort="", limit="", offset="")
+    cut = _run(conn, query, lambda _: window_cut_sql(), params)[0]["cut"]
+    return Order(newest_first=False, window=RANK_WINDOW if cut else None)

@@ -447,8 +447,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             )
 
         async def search_paging(shown: int):
-            has_similar = "similar_articles" in _table_names(datasette, database)
-            return await search_api.search_paging(datasette, database, request, shown, has_similar)
+            return await search_api.search_paging(datasette, database, request, shown)
 
         return {
             "archive_page": "search",

@@ -8,8 +8,16 @@ from typing import Any
 from datasette.utils import path_with_replaced_args
 from datasette.utils.asgi import Response
 
-from browse.queries import DEFAULT_PAGE, MAX_PAGE, search_count_sql, search_sql
-from browse.search import describe_fts_error, fts_query
+from browse.queries import DEFAULT_PAGE, MAX_PAGE, search_sql
+from browse.search import (
+    Order,
+    SearchQueryError,
+    Total,
+    describe_fts_error,
+    fts_query,
+    search_order,
+    search_total,
+)
 
 SEARCH_PARAMS = ("q", "source", "language", "author", "since", "until", "sort")
 
@@ -26,37 +34,35 @@ def _page_bounds(args) -> tuple[int, int]:
     return min(max(number("limit", DEFAULT_PAGE), 1), MAX_PAGE), max(number("offset", 0), 0)
 
 
-async def _search_total(datasette, database: str, args, has_similar: bool) -> int | None:
-    """The number of results of a search; None when counting them overran the SQL time limit
-    (a common word with a filter on a very large archive)."""
-    from datasette.database import QueryInterrupted
+async def _search_facts(datasette, database: str, args) -> tuple[Total, Order]:
+    """The number of results of a search (exact, or estimated from a sample on searches of
+    words found in most of a large archive: browse.search.search_total) and how they are
+    ordered. Raises SearchQueryError for a query that is not valid search syntax."""
+    filters = {name: args.get(name) or "" for name in SEARCH_PARAMS if name not in ("q", "sort")}
+    query, sort = args.get("q") or "", args.get("sort") or ""
 
-    params = {name: args.get(name) or "" for name in SEARCH_PARAMS}
-    try:
-        result = await datasette.get_database(database).execute(
-            search_count_sql(fold_copies=has_similar), params
-        )
-    except QueryInterrupted:
-        return None
-    return result.first()["total"]
+    def facts(conn) -> tuple[Total, Order]:
+        total = search_total(conn, query, **filters)
+        return total, search_order(conn, query, total.matches, sort, **filters)
 
-
-def _has_next(total: int | None, limit: int, offset: int, shown: int) -> bool:
-    return offset + limit < total if total is not None else shown == limit
+    return await datasette.get_database(database).execute_fn(facts)
 
 
-async def search_paging(
-    datasette, database: str, request, shown: int, has_similar: bool
-) -> dict[str, Any]:
-    """The total number of results of the search page's query (None: too many to count in
-    time) and the links to the pages before and after this one, which shows `shown` results
-    (the same query string, another offset). `has_similar`: the archive links copies."""
+def _has_next(total: Total, limit: int, offset: int, shown: int) -> bool:
+    return offset + limit < total.value if total.exact else shown == limit
+
+
+async def search_paging(datasette, database: str, request, shown: int) -> dict[str, Any]:
+    """The number of results of the search page's query (`total`: exact, or `estimate` with
+    the `sampled` and `matches` it was made from), how they are ordered (`order`) and the
+    links to the pages before and after this one, which shows `shown` results (the same query
+    string, another offset)."""
     if not (request.args.get("q") or "").strip():
         return {"total": 0}
     limit, offset = _page_bounds(request.args)
     try:
-        total = await _search_total(datasette, database, request.args, has_similar)
-    except Exception:  # a bad query: the page shows the query's own error
+        total, order = await _search_facts(datasette, database, request.args)
+    except SearchQueryError:  # the page shows the query's own error
         return {"total": 0}
 
     def link(start: int) -> str:
@@ -64,13 +70,28 @@ async def search_paging(
 
     has_next = _has_next(total, limit, offset, shown)
     return {
-        "total": total,
+        "total": total.value if total.exact else None,
+        "estimate": None if total.exact else total.value,
+        "sampled": total.sampled,
+        "matches": total.matches,
+        "order": order,
         "limit": limit,
         "first": offset + 1,
         "last": offset + shown,
         "previous": link(max(offset - limit, 0)) if offset > 0 else None,
         "next": link(offset + limit) if has_next else None,
     }
+
+
+def _order_json(order: Order) -> str:
+    """How the results are ordered, in words, for the JSON API."""
+    if order.too_common:
+        return "newest first: the words are in more than half of the articles, too common to rank"
+    if order.newest_first:
+        return "newest first"
+    if order.window:
+        return f"best match first among the {order.window:,} newest matches, then the others"
+    return "best match first"
 
 
 async def search_json(datasette, request, database: str, has_similar: bool) -> Response:
@@ -90,11 +111,10 @@ async def search_json(datasette, request, database: str, has_similar: bool) -> R
     db = datasette.get_database(database)
     try:
         result = await db.execute(search_sql(fold_copies=has_similar), params)
-        total = (
-            await _search_total(datasette, database, args, has_similar)
-            if params["q"].strip()
-            else 0
-        )
+        if params["q"].strip():
+            total, order = await _search_facts(datasette, database, args)
+        else:
+            total, order = Total(0, True, 0), Order(newest_first=params["sort"] == "newest")
     except Exception as error:
         message = str(getattr(error, "message", None) or error)
         reason = describe_fts_error(message, fts_query(params["q"]))
@@ -123,7 +143,10 @@ async def search_json(datasette, request, database: str, has_similar: bool) -> R
         "query_name": "search",
         "rows": rows,
         "columns": list(result.columns),
-        "total": total,
+        "total": total.value if total.exact else None,
+        **({} if total.exact else {"estimated_total": total.value, "sampled": total.sampled}),
+        "matches": total.matches,
+        "order": _order_json(order),
         "offset": offset,
         "next": next_token,
         "next_url": next_url,
