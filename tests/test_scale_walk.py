@@ -115,3 +115,19 @@ def test_links_to_heavy_table_views_are_bounded_and_say_so(tmp_path):
         "/archive/articles?_search=minister&_sort_desc=published&published__gte=2025-01-01"
         in local_links(dated)
     )
+
+
+def test_a_search_with_too_many_matches_for_the_table_links_no_table_view(tmp_path, monkeypatch):
+    from browse.plugin import search_api
+    from tests.test_browse import make_archive
+
+    ds = make_datasette(make_archive(tmp_path / "archive.db"))
+    matches = asyncio.run(ds.client.get("/archive/search.json?q=minister")).json()["matches"]
+    assert matches > 1
+    monkeypatch.setattr(search_api, "TABLE_FACET_MAX_MATCHES", matches - 1)
+    dated = asyncio.run(ds.client.get("/archive/search?q=minister&since=2025-01-01")).text
+    assert "_nocount=1" in dated and "no counts or facets: they would read all" in dated
+    monkeypatch.setattr(search_api, "TABLE_MAX_MATCHES", matches - 1)
+    found = asyncio.run(ds.client.get("/archive/search?q=minister")).text
+    assert not [link for link in local_links(found) if "_search=" in link]
+    assert f"No table view: the articles table would read all {matches:,} articles" in found

@@ -197,6 +197,7 @@ def prepare_jinja2_environment(env):
     env.filters["safe_url"] = safe_url
     env.globals["table_args"] = table_args
     env.globals["recent_days"] = RECENT_DAYS
+
     env.globals["articles_per_day_svg"] = articles_per_day_svg
 
 
@@ -229,9 +230,10 @@ def recent_since(newest_day: str | None) -> str | None:
 def table_args(params: dict[str, str], light: bool = False) -> str:
     """Query string of the articles table showing a search's matches from the search page's
     parameters: newest first with counts and facets, or with `light` newest archived first
-    without them. Datasette's table search reads every match for its counts, facets and date
-    order (SQLite looks each match up by rowid): seconds for a common word in a big archive;
-    the `light` view only collects the matching ids and walks them in order."""
+    without them (with the filters either way). Datasette's table search reads every match for
+    its counts, facets and date order (SQLite looks each match up by rowid): seconds for a
+    common word in a big archive; the `light` view only collects the matching ids and walks
+    them in order (search_api.table_view says which the search page links)."""
     args = {"_search": params.get("q", ""), "_sort_desc": "published"}
     if light:
         args.update(_sort_desc="id", _nocount="1", _nofacet="1")
