@@ -19,6 +19,11 @@ migrations = Migrations("newsarchive")
 
 # Seconds a writer waits for another connection's lock before giving up.
 BUSY_TIMEOUT_MS = 30_000
+# The writer's page cache, in KiB (SQLite's default is 2 MB): storing an article touches pages
+# all over the url, content-hash and URL-key indexes; in a year-old archive those do not fit
+# in 2 MB, and each miss is a read (storing into 100,000 articles: 1.3 -> 1.15 times the CPU
+# of an empty archive).
+WRITER_CACHE_KIB = 65_536
 
 
 class ArchiveError(Exception):
@@ -202,6 +207,7 @@ def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Da
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         db.execute("PRAGMA foreign_keys = ON")
         migrations.apply(db)
         # A read-only file (or folder) shows only when writing: find out now, not mid-crawl.
