@@ -273,3 +273,15 @@ def test_the_page_says_when_only_the_newest_matches_are_ranked_first(wide_archiv
     assert f"best match first among the {RANK_WINDOW:,} newest matches, then the others" in html
     data = get(make_datasette(wide_archive), "/archive/search.json?q=common").json()
     assert data["order"].startswith(f"best match first among the {RANK_WINDOW:,} newest")
+
+
+def test_a_total_that_overruns_the_time_limit_says_so(archive):
+    # datasette's SQL time limit also bounds the total: a page whose total could not be found
+    # in time says so, and still offers the next page while pages are full.
+    ds = make_datasette(archive)
+    ds._settings["sql_time_limit_ms"] = 0  # every count is interrupted at once
+    html = _page(ds, q="harbour")
+    assert "More results than could be counted in time, 1–20 shown" in html
+    assert _link(html, "next")
+    data = get(ds, "/archive/search.json?q=harbour").json()
+    assert data["total"] is None and data["order"] is None and data["next"] == "20"

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from datasette.utils import path_with_replaced_args
+from datasette.utils import path_with_replaced_args, sqlite_timelimit
 from datasette.utils.asgi import Response
 
 from browse.queries import DEFAULT_PAGE, MAX_PAGE, search_sql
@@ -34,16 +35,23 @@ def _page_bounds(args) -> tuple[int, int]:
     return min(max(number("limit", DEFAULT_PAGE), 1), MAX_PAGE), max(number("offset", 0), 0)
 
 
-async def _search_facts(datasette, database: str, args) -> tuple[Total, Order]:
+async def _search_facts(datasette, database: str, args) -> tuple[Total | None, Order | None]:
     """The number of results of a search (exact, or estimated from a sample on searches of
     words found in most of a large archive: browse.search.search_total) and how they are
-    ordered. Raises SearchQueryError for a query that is not valid search syntax."""
+    ordered; (None, None) when finding out overran the SQL time limit (a query of many
+    prefixes, say). Raises SearchQueryError for a query that is not valid search syntax."""
     filters = {name: args.get(name) or "" for name in SEARCH_PARAMS if name not in ("q", "sort")}
     query, sort = args.get("q") or "", args.get("sort") or ""
 
-    def facts(conn) -> tuple[Total, Order]:
-        total = search_total(conn, query, **filters)
-        return total, search_order(conn, query, total.matches, sort, **filters)
+    def facts(conn) -> tuple[Total | None, Order | None]:
+        try:
+            with sqlite_timelimit(conn, datasette.setting("sql_time_limit_ms")):
+                total = search_total(conn, query, **filters)
+                return total, search_order(conn, query, total.matches, sort, **filters)
+        except sqlite3.OperationalError as error:
+            if "interrupted" not in str(error):
+                raise
+            return None, None
 
     return await datasette.get_database(database).execute_fn(facts)
 
@@ -66,8 +74,8 @@ def table_view(matches: int, dated: bool) -> str | None:
     return "facets" if dated and matches <= TABLE_FACET_MAX_MATCHES else "light"
 
 
-def _has_next(total: Total, limit: int, offset: int, shown: int) -> bool:
-    return offset + limit < total.value if total.exact else shown == limit
+def _has_next(total: Total | None, limit: int, offset: int, shown: int) -> bool:
+    return offset + limit < total.value if total and total.exact else shown == limit
 
 
 async def search_paging(datasette, database: str, request, shown: int) -> dict[str, Any]:
@@ -75,27 +83,27 @@ async def search_paging(datasette, database: str, request, shown: int) -> dict[s
     the `sampled` and `matches` it was made from), how they are ordered (`order`) and the
     links to the pages before and after this one, which shows `shown` results (the same query
     string, another offset)."""
+    nothing = {"total": 0, "estimate": None, "matches": 0, "order": None, "table_view": None}
     if not (request.args.get("q") or "").strip():
-        return {"total": 0}
+        return nothing
     limit, offset = _page_bounds(request.args)
     try:
         total, order = await _search_facts(datasette, database, request.args)
     except SearchQueryError:  # the page shows the query's own error
-        return {"total": 0}
+        return nothing
 
     def link(start: int) -> str:
         return path_with_replaced_args(request, {"offset": str(start) if start else None})
 
     has_next = _has_next(total, limit, offset, shown)
+    dated = bool(request.args.get("since") or request.args.get("until"))
     return {
-        "total": total.value if total.exact else None,
-        "estimate": None if total.exact else total.value,
-        "sampled": total.sampled,
-        "matches": total.matches,
+        "total": total.value if total and total.exact else None,
+        "estimate": None if not total or total.exact else total.value,
+        "sampled": total.sampled if total else None,
+        "matches": total.matches if total else None,
         "order": order,
-        "table_view": table_view(
-            total.matches, bool(request.args.get("since") or request.args.get("until"))
-        ),
+        "table_view": table_view(total.matches, dated) if total else None,
         "limit": limit,
         "first": offset + 1,
         "last": offset + shown,
@@ -104,8 +112,10 @@ async def search_paging(datasette, database: str, request, shown: int) -> dict[s
     }
 
 
-def _order_json(order: Order) -> str:
-    """How the results are ordered, in words, for the JSON API."""
+def _order_json(order: Order | None) -> str | None:
+    """How the results are ordered, in words, for the JSON API (None: not found out in time)."""
+    if order is None:
+        return None
     if order.too_common:
         return "newest first: the words are in more than half of the articles, too common to rank"
     if order.newest_first:
@@ -164,9 +174,13 @@ async def search_json(datasette, request, database: str, has_similar: bool) -> R
         "query_name": "search",
         "rows": rows,
         "columns": list(result.columns),
-        "total": total.value if total.exact else None,
-        **({} if total.exact else {"estimated_total": total.value, "sampled": total.sampled}),
-        "matches": total.matches,
+        "total": total.value if total and total.exact else None,
+        **(
+            {"estimated_total": total.value, "sampled": total.sampled}
+            if total and not total.exact
+            else {}
+        ),
+        "matches": total.matches if total else None,
         "order": _order_json(order),
         "offset": offset,
         "next": next_token,
