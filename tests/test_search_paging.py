@@ -249,6 +249,9 @@ def test_a_total_too_costly_to_count_is_an_estimate_that_says_so(ds, archive, mo
     import browse.search
 
     monkeypatch.setattr(browse.search, "EXACT_MATCHES", 10)
+    # too few sampled results to estimate from (fewer than SAMPLE_MIN_KEPT): counted exactly
+    assert browse.search.search_total(archive, "harbour", source="metro").exact is True
+    monkeypatch.setattr(browse.search, "SAMPLE_MIN_KEPT", 3)
     total = browse.search.search_total(archive, "harbour", source="metro")
     assert total.exact is False and total.matches == MATCHES
     assert total.sampled == MATCHES // 2  # the even ids
