@@ -37,10 +37,12 @@ __all__ = [
     "describe_fts_error",
     "fts_query",
     "register_functions",
+    "match_count",
     "search",
     "search_order",
     "search_total",
     "snippet_html",
+    "too_common_to_rank",
     "snippet_text",
 ]
 
@@ -304,8 +306,14 @@ def search_total(
             conn.close()
 
 
+def match_count(db_path_or_db: str | Path | sqlite3.Connection | Any, query: str) -> int:
+    """How many articles have the words of `query` (no filters, copies not folded): one pass
+    over the full-text index. Raises SearchQueryError for a query that is not valid syntax."""
+    return _run(db_path_or_db, query, lambda _: MATCHES_SQL, {"q": query})[0]["matches"]
+
+
 def _total(conn: sqlite3.Connection, query: str, params: dict[str, Any], filtered: bool) -> Total:
-    matches = _run(conn, query, lambda _: MATCHES_SQL, params)[0]["matches"]
+    matches = match_count(conn, query)
     copies = has_copies(conn)
     if not (filtered or copies):
         return Total(matches, True, matches)

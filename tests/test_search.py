@@ -156,6 +156,12 @@ def test_a_word_in_more_than_half_of_the_articles_is_shown_newest_first(broad_ar
     html = get(make_datasette(broad_archive), "/archive/search?q=daily").text
     assert f"{2 * BROAD + 200:,} results, 1–20 shown, newest first." in html
     assert "These words are in more than half of the articles" in html
+    from newsarchive.lookup import search_report
+
+    _, note = search_report(str(broad_archive), "daily", limit=5)
+    assert note.splitlines()[0].startswith("Newest first: these words are in more than half")
+    _, note = search_report(str(broad_archive), "common", limit=5)
+    assert "Newest first" not in note
 
 
 def test_broad_query_with_a_selective_filter_ranks_all_its_matches(broad_archive):
