@@ -427,11 +427,14 @@ where errors > 0 or status in ('failed', 'interrupted')
 order by id desc
 limit {LIMIT}"""
 
+# Articles with earlier versions, newest change first, read in order from a partial index on
+# last_changed (pipelines/archive/schema.py m014): 20 articles, not every version.
 CHANGED_ARTICLES_SQL = f"""select a.id, a.title, a.source, a.version,
-  count(v.id) as earlier_versions, min(v.first_seen) as first_seen, a.last_changed, a.url
-from article_versions v cross join articles a on a.id = v.article_id  -- few rows have versions
-where (:source = '' or a.source = :source)
-group by a.id
+  (select count(*) from article_versions v where v.article_id = a.id) as earlier_versions,
+  (select min(v.first_seen) from article_versions v where v.article_id = a.id) as first_seen,
+  a.last_changed, a.url
+from articles a
+where a.version > 1 and (:source = '' or a.source = :source)
 order by a.last_changed desc
 limit {LIMIT}"""
 

@@ -522,3 +522,18 @@ def m013_indexes_for_row_counts(db: sqlite_utils.Database) -> None:
     # million). A one-column index is a tenth of a page per row.
     db["article_html"].create_index(["size"], if_not_exists=True)
     db["crawl_runs"].create_index(["started"], if_not_exists=True)
+
+
+@migrations()
+def m014_indexes_for_a_million(db: sqlite_utils.Database) -> None:
+    # Measured on 1,000,000 articles (issue 18). The full-text index's blocks (1.5 GB) are
+    # counted on datasette's database page like any table: 350 ms reading every block; an
+    # index of their ids is counted instead (FTS5 reads and writes its blocks by id, so the
+    # index only follows those writes).
+    db.execute("create index if not exists articles_fts_data_id on articles_fts_data (id)")
+    # The changed-articles query: the articles with earlier versions, newest change first,
+    # read from this index instead of grouping every version (135 ms -> a few).
+    db.execute(
+        "create index if not exists idx_articles_changed on articles (last_changed)"
+        " where version > 1"
+    )
