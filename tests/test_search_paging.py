@@ -245,17 +245,25 @@ def test_a_search_table_of_another_database_keeps_datasettes_json(tmp_path, arch
 
 def test_a_total_too_costly_to_count_is_an_estimate_that_says_so(ds, archive, monkeypatch):
     # A common word in a very large archive, in small: past EXACT_MATCHES matches the total is
-    # estimated from the matches whose id is even (every other one), and the page says so.
+    # estimated from runs of ids (5 runs of 4 ids here), and the page says so.
     import browse.search
 
-    monkeypatch.setattr(browse.search, "EXACT_MATCHES", 10)
-    # too few sampled results to estimate from (fewer than SAMPLE_MIN_KEPT): counted exactly
-    assert browse.search.search_total(archive, "harbour", source="metro").exact is True
+    for name, value in (("EXACT_MATCHES", 10), ("SAMPLE_MATCHES", 20), ("SAMPLE_WINDOWS", 5)):
+        monkeypatch.setattr(browse.search, name, value)
+    # the filter keeps too few of the sample (under SAMPLE_MIN_KEPT): the articles it keeps
+    # are looked up among the matches instead, all of them when they are few (exact)...
+    expected = browse.search.Total(15, True, MATCHES)
+    assert browse.search.search_total(archive, "harbour", source="metro") == expected
+    # ...or FILTER_SAMPLE of them, spread evenly (an estimate)
+    monkeypatch.setattr(browse.search, "FILTER_SAMPLE", 4)
+    total = browse.search.search_total(archive, "harbour", source="metro")
+    assert total.exact is False and total.sampled == 4 and 0 < total.value <= 17
+    monkeypatch.setattr(browse.search, "FILTER_SAMPLE", 500)
     monkeypatch.setattr(browse.search, "SAMPLE_MIN_KEPT", 3)
     total = browse.search.search_total(archive, "harbour", source="metro")
     assert total.exact is False and total.matches == MATCHES
-    assert total.sampled == MATCHES // 2  # the even ids
-    assert abs(total.value - 15) <= 3
+    assert total.sampled == 20 - 1  # ids 3-6, 13-16, ..., 43-46: 46 says "inland"
+    assert abs(total.value - 15) <= 5
     html = _page(ds, q="harbour", source="metro", limit="10")
     assert f"About {total.value} results, 1–10 shown" in html
     assert "The number of results is an estimate" in html
