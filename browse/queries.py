@@ -135,8 +135,7 @@ _DATE_RANGE = "published >= :since and published <= :until || '~'"
 # A page's snippets come from one cursor over its id range when that range is narrow (reading
 # its matches costs less than a lookup per row), else from a lookup per row.
 SNIPPET_CURSOR_IDS = 50_000
-_ONE_CURSOR = f"""((select max(id) from page) - (select min(id) from page)
-    <= {SNIPPET_CURSOR_IDS})"""
+_ONE_CURSOR = "(select one_cursor from page_span)"
 
 
 # A search whose words are in more than half of the articles (and in more than RANK_WINDOW of
@@ -254,11 +253,15 @@ page as materialized (
   order by hits.part, hits.rank, {TIE_BREAK}
   limit (select lim from opts) offset (select skip from opts)
 ),
+page_span as materialized (
+  select min(id) as lo, max(id) as hi, max(id) - min(id) <= {SNIPPET_CURSOR_IDS} as one_cursor
+  from page
+),
 -- snippets of a page whose ids are close together, from one FTS cursor over their id range
 late_snippets as materialized (
   select rowid as id, {SNIPPET} as snippet from articles_fts
   where {_ONE_CURSOR} and articles_fts match fts_query(:q)
-    and rowid between (select min(id) from page) and (select max(id) from page)
+    and rowid between (select lo from page_span) and (select hi from page_span)
     and +rowid in (select id from page where snippet is null)
 )"""
 
