@@ -343,6 +343,23 @@ def _filter_sample(
     return Total(round(len(ids) * results / len(sample)), False, matches, len(sample))
 
 
+def _exact(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> Total:
+    (row,) = _run(conn, query, count_sql_for, params)
+    matches = row["matches"] if "matches" in row else match_count(conn, query)
+    return Total(row["total"], True, matches)
+
+
+def _likely_matches(conn: sqlite3.Connection, query: str, last_id: int) -> int:
+    """About how many articles match `query`, from the newest COMMON_PROBE: what decides
+    between counting the results and estimating them (either way says which it is)."""
+    sql = (
+        "select count(*) as n from articles_fts"
+        " where articles_fts match fts_query(:q) and rowid > :after"
+    )
+    newest = _run(conn, query, lambda _: sql, {"q": query, "after": last_id - COMMON_PROBE})
+    return newest[0]["n"] * last_id // max(1, min(COMMON_PROBE, last_id))
+
+
 def search_total(
     db_path_or_db: str | Path | sqlite3.Connection | Any, query: str, **filters: Any
 ) -> Total:
@@ -367,25 +384,28 @@ def match_count(db_path_or_db: str | Path | sqlite3.Connection | Any, query: str
 
 
 def _total(conn: sqlite3.Connection, query: str, params: dict[str, Any], filtered: bool) -> Total:
-    matches = match_count(conn, query)
     copies = has_copies(conn)
     if not (filtered or copies):
+        matches = match_count(conn, query)
         return Total(matches, True, matches)
     prefix = "*" in fts_query(query)
-    if matches <= (EXACT_MATCHES_PREFIX if prefix else EXACT_MATCHES):
-        return Total(_run(conn, query, count_sql_for, params)[0]["total"], True, matches)
-    facts = has_table(conn, "article_facts")
     last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
+    if _likely_matches(conn, query, last_id) <= (EXACT_MATCHES_PREFIX if prefix else EXACT_MATCHES):
+        return _exact(conn, query, params)
+    matches = match_count(conn, query)
+    if matches <= (EXACT_MATCHES_PREFIX if prefix else EXACT_MATCHES):
+        return _exact(conn, query, params)
+    facts = has_table(conn, "article_facts")
     windows = _windows(last_id, matches, SAMPLE_WINDOWS_PREFIX if prefix else SAMPLE_WINDOWS)
     if windows[0][1] - windows[0][0] + 1 >= last_id / len(windows):  # the sample is everything
-        return Total(_run(conn, query, count_sql_for, params)[0]["total"], True, matches)
+        return _exact(conn, query, params)
     sample = {**params, "windows": json.dumps(windows)}
     sql = sample_count_sql(fold_copies=copies, facts=facts)
     (row,) = _run(conn, query, lambda _: sql, sample)
     sampled, kept = row["matches"], row["kept"]
     if kept < SAMPLE_MIN_KEPT:  # the filters keep a small share: sample what they keep
         if prefix:  # whose full-text lookups cost milliseconds: count them all
-            return Total(_run(conn, query, count_sql_for, params)[0]["total"], True, matches)
+            return _exact(conn, query, params)
         return _filter_sample(conn, query, params, matches, copies, facts)
     later = [int(i) for i in (row["later_copies"] or "").split(",") if i]
     if later:  # the share of those that fold, from a few of them
