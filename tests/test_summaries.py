@@ -141,6 +141,10 @@ def test_article_facts_follow_the_articles_and_their_copies(db):
     assert store(db, changed, "2025-03-04T09:00:00Z") == "updated"
     db.execute("update articles set source = 'wire' where id = 2")
     assert (1, "2025-03-04T08:00:00Z", "news", "de", 1) in _facts(db)
+    from newsarchive.report import archive_stats  # its changed articles read article_facts
+
+    changed = {s["source"]: s["changed"] for s in archive_stats(db)["sources"]}
+    assert changed == {"news": 1, "paper": 0, "wire": 0}
     db.execute("delete from similar_articles where article_id = 3")
     assert {row[0] for row in _facts(db) if row[4]} == {1}
     db.execute("delete from similar_articles")
