@@ -164,3 +164,35 @@ def test_a_search_with_too_many_matches_for_the_table_links_no_table_view(tmp_pa
     found = asyncio.run(ds.client.get("/archive/search?q=minister")).text
     assert not [link for link in local_links(found) if "_search=" in link]
     assert f"No table view: the articles table would read all {matches:,} articles" in found
+
+
+@pytest.mark.slow
+def test_estimated_totals_are_close_and_fold_copies(small_archive, monkeypatch):
+    # The estimates of a large archive, in small: 10 runs of ids, about 100 matches sampled.
+    import sqlite3
+
+    import browse.search
+    from browse.queries import folds_sql
+
+    settings = {"EXACT_MATCHES": 10, "SAMPLE_MATCHES": 100, "SAMPLE_WINDOWS": 10}
+    for name, value in {**settings, "SAMPLE_MIN_KEPT": 10}.items():
+        monkeypatch.setattr(browse.search, name, value)
+    conn = sqlite3.connect(small_archive)
+    browse.search.register_functions(conn)
+    try:
+        for query, filters in (("the", {}), ("the", {"language": "en"}), ("minister", {})):
+            total = browse.search.search_total(conn, query, **filters)
+            exact = browse.search.count_matches(conn, query, **filters)
+            assert total.exact is False and 0 < total.sampled < total.matches
+            assert abs(total.value - exact) <= 0.2 * exact, (query, filters, total, exact)
+        # a later copy of a story whose words its earlier copy has too folds into it
+        later, earlier = conn.execute(
+            "select article_id, similar_id from similar_articles where similar_id < article_id"
+        ).fetchone()
+        word = conn.execute("select title from articles where id = ?", [earlier]).fetchone()[0]
+        params = {"q": f'"{word}"', "id": later, "source": "", "language": "", "author": ""}
+        params.update(since="", until="")
+        assert conn.execute(folds_sql(), params).fetchone()[0] == 1
+        assert conn.execute(folds_sql(), {**params, "q": "zzzzzz"}).fetchone()[0] == 0
+    finally:
+        conn.close()
