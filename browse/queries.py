@@ -144,11 +144,12 @@ _ONE_CURSOR = "(select one_cursor from page_span)"
 # is shown newest first, and the page says why (browse.search.too_common_to_rank mirrors this).
 # The newest COMMON_PROBE articles are looked at first, so other searches skip the count.
 COMMON_PROBE = 1_000
+_HALF = f"(select max({RANK_WINDOW}, coalesce(max(id), 0) / 2) from articles)"
 TOO_COMMON = f"""((select count(*) from articles_fts where articles_fts match fts_query(:q)
-      and rowid > (select max(id) from articles) - {COMMON_PROBE}) * 2 > {COMMON_PROBE}
+      and rowid > (select coalesce(max(id), 0) from articles) - {COMMON_PROBE}) * 2
+      > {COMMON_PROBE}
   and (select count(*) from (select 1 from articles_fts where articles_fts match fts_query(:q)
-       limit (select max({RANK_WINDOW}, max(id) / 2) + 1 from articles)))
-      > (select max({RANK_WINDOW}, max(id) / 2) from articles))"""
+       limit {_HALF} + 1)) > {_HALF})"""
 
 
 def search_ctes(*, cap: int | None = MAX_PAGE, fold_copies: bool = False) -> str:
