@@ -116,7 +116,9 @@ async def run_pages(db_path: Path, repeat: int, per_kind: int) -> list[str]:
     from browse import make_datasette
 
     ds = make_datasette(db_path)
-    found = await discover(ds.client, SEARCHES + FILTERED_SEARCHES + author_searches(db_path))
+    first_visit: list[str] = []
+    searches = SEARCHES + FILTERED_SEARCHES + author_searches(db_path)
+    found = await discover(ds.client, searches, first_visit)
     pages = _limit(_pages(found), per_kind)
     await time_pages(ds, pages, 1)  # warm up: page cache, connections, templates
     results = await time_pages(ds, pages, repeat)
@@ -132,6 +134,8 @@ async def run_pages(db_path: Path, repeat: int, per_kind: int) -> list[str]:
         )
     median, p95, most = _stats(everything)
     lines.append(f"{'ALL pages':<44}{len(pages):>6}{median:>11.1f}{p95:>9.1f}{most:>9.1f}")
+    if first_visit:
+        lines.append(f"first visits that failed: {len(first_visit)} ({first_visit[0]})")
     return lines
 
 
