@@ -302,13 +302,14 @@ FOLD_CHECKS_PREFIX = 5
 @dataclass(frozen=True)
 class Total:
     """How many results a search has: `value`, exact or (`exact` false) estimated from
-    `sampled` of the `matches` (articles with the words, before filters and the folding of
-    copies)."""
+    `sampled` articles: of the `matches` (articles with the words, before filters and the
+    folding of copies), or with `sampled_filtered` of the articles that the filters keep."""
 
     value: int
     exact: bool
     matches: int
     sampled: int = 0
+    sampled_filtered: bool = False
 
 
 def _windows(last_id: int, matches: int, count: int) -> list[tuple[int, int]]:
@@ -340,7 +341,7 @@ def _filter_sample(
     results = row["matched"] - row["folded"]
     if step == 1:
         return Total(results, True, matches)
-    return Total(round(len(ids) * results / len(sample)), False, matches, len(sample))
+    return Total(round(len(ids) * results / len(sample)), False, matches, len(sample), True)
 
 
 def _exact(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> Total:

@@ -258,6 +258,11 @@ def test_a_total_too_costly_to_count_is_an_estimate_that_says_so(ds, archive, mo
     monkeypatch.setattr(browse.search, "FILTER_SAMPLE", 4)
     total = browse.search.search_total(archive, "harbour", source="metro")
     assert total.exact is False and total.sampled == 4 and 0 < total.value <= 17
+    assert total.sampled_filtered is True
+    html = _page(ds, q="harbour", source="metro")
+    assert "of the articles that pass the filters, the share that has them" in html
+    data = get(ds, "/archive/search.json?q=harbour&source=metro").json()
+    assert data["sampled_from"] == "filtered" and data["estimated_total"] == total.value
     monkeypatch.setattr(browse.search, "FILTER_SAMPLE", 500)
     monkeypatch.setattr(browse.search, "SAMPLE_MIN_KEPT", 3)
     total = browse.search.search_total(archive, "harbour", source="metro")
@@ -276,6 +281,7 @@ def test_a_total_too_costly_to_count_is_an_estimate_that_says_so(ds, archive, mo
     data = get(ds, "/archive/search.json?q=harbour&source=metro").json()
     assert data["total"] is None and data["estimated_total"] == total.value
     assert data["sampled"] == total.sampled and data["matches"] == MATCHES
+    assert data["sampled_from"] == "matches"
     assert browse.search.count_matches(archive, "harbour", source="metro") == 15  # exact
 
 

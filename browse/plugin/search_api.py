@@ -103,6 +103,7 @@ async def search_paging(datasette, database: str, request, shown: int) -> dict[s
         "total": total.value if total and total.exact else None,
         "estimate": None if not total or total.exact else total.value,
         "sampled": total.sampled if total else None,
+        "sampled_filtered": bool(total and total.sampled_filtered),
         "matches": total.matches if total else None,
         "order": order,
         "table_view": table_view(total.matches, dated) if total else None,
@@ -178,7 +179,11 @@ async def search_json(datasette, request, database: str, has_similar: bool) -> R
         "columns": list(result.columns),
         "total": total.value if total and total.exact else None,
         **(
-            {"estimated_total": total.value, "sampled": total.sampled}
+            {
+                "estimated_total": total.value,
+                "sampled": total.sampled,
+                "sampled_from": "filtered" if total.sampled_filtered else "matches",
+            }
             if total and not total.exact
             else {}
         ),
