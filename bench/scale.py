@@ -116,7 +116,9 @@ async def run_pages(db_path: Path, repeat: int, per_kind: int) -> list[str]:
     from browse import make_datasette
 
     ds = make_datasette(db_path)
-    found = await discover(ds.client, SEARCHES + FILTERED_SEARCHES + author_searches(db_path))
+    first_visit: list[str] = []
+    searches = SEARCHES + FILTERED_SEARCHES + author_searches(db_path)
+    found = await discover(ds.client, searches, first_visit)
     pages = _limit(_pages(found), per_kind)
     await time_pages(ds, pages, 1)  # warm up: page cache, connections, templates
     results = await time_pages(ds, pages, repeat)
@@ -132,6 +134,8 @@ async def run_pages(db_path: Path, repeat: int, per_kind: int) -> list[str]:
         )
     median, p95, most = _stats(everything)
     lines.append(f"{'ALL pages':<44}{len(pages):>6}{median:>11.1f}{p95:>9.1f}{most:>9.1f}")
+    if first_visit:
+        lines.append(f"first visits that failed: {len(first_visit)} ({first_visit[0]})")
     return lines
 
 
@@ -151,12 +155,16 @@ def _remove_articles_after(db, last_id: int) -> None:
 
 
 def count_times(db_path: Path, repeat: int) -> list[str]:
-    """The search pages' totals (browse.search.count_matches), timed per kind of search."""
+    """The search pages' totals and order (browse.search.search_total and search_order, what
+    the search page and its JSON compute besides the page of results), timed per kind of
+    search, with each total and whether it is exact or an estimate."""
     import sqlite3
 
-    from browse.search import count_matches
+    from browse.search import register_functions, search_order, search_total
 
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    register_functions(conn)
+    conn.execute("PRAGMA mmap_size = 2147483648")  # as datasette's connections (browse.plugin)
     kinds: dict[str, list[float]] = defaultdict(list)
     totals = []
     try:
@@ -165,9 +173,14 @@ def count_times(db_path: Path, repeat: int) -> list[str]:
             kind = "search total, with filters" if filters else "search total"
             for _ in range(repeat):
                 started = time.perf_counter()
-                total = count_matches(conn, params["q"], **filters)
+                total = search_total(conn, params["q"], **filters)
+                order = search_order(
+                    conn, params["q"], total.matches, params.get("sort", ""), **filters
+                )
                 kinds[kind].append((time.perf_counter() - started) * 1000)
-            totals.append(f"{params['q']} {filters or ''}: {total:,}")
+            how = "" if total.exact else f" (estimated from {total.sampled:,})"
+            why = ", too common to rank" if order.too_common else ""
+            totals.append(f"{params['q']} {filters or ''}: {total.value:,}{how}{why}")
     finally:
         conn.close()
     lines = []

@@ -102,9 +102,13 @@ async def _get_html(client, path: str) -> tuple[int, str]:
     return response.status_code, response.text
 
 
-async def discover(client, search_queries: list[dict[str, str]]) -> list[Page]:
+async def discover(
+    client, search_queries: list[dict[str, str]], errors: list[str] | None = None
+) -> list[Page]:
     """The home page, every local link on it, the search pages of `search_queries` (query-string
-    parameters) and every local link on those, as Pages (each path once)."""
+    parameters) and every local link on those, as Pages (each path once). A search page that
+    fails on this first visit is added to `errors` ("path: HTTP status"): a cold archive can
+    fail where a warm one does not."""
     found: dict[str, Page] = {"/": Page("home", "/")}
     status, html = await _get_html(client, "/")
     if status != 200:
@@ -116,6 +120,8 @@ async def discover(client, search_queries: list[dict[str, str]]) -> list[Page]:
         found.setdefault(path, Page(page_kind(path), path))
         status, html = await _get_html(client, path)
         if status != 200:  # kept: timing it again reports the error; it has no links to follow
+            if errors is not None:
+                errors.append(f"{path}: HTTP {status}")
             continue
         for link in local_links(html, path):
             found.setdefault(link, Page(page_kind(link), link))

@@ -52,6 +52,16 @@ FOLD_COPIES = f"""and not exists (
       where s.article_id = a.id and s.similar_id < a.id and {_COPY_FILTERS}
         and exists (select 1 from articles_fts f
                     where f.articles_fts match fts_query(:q) and f.rowid = b.id))"""
+# The same inside a search (search_ctes): a copy among the RANK_WINDOW newest matches of the
+# date range (`recent_matches`, read once) is looked up there, not in the full-text index
+# (a lookup per copy costs 0.07 ms on a million articles, 6 ms for a prefix query).
+_FOLD_IN_SEARCH = f"""and not exists (
+      select 1 from similar_articles s cross join articles b on b.id = s.similar_id
+      where s.article_id = a.id and s.similar_id < a.id and {_COPY_FILTERS}
+        and case when b.id between (select lo from recent) and (select hi from bounds)
+          then b.id in (select id from recent_matches)
+          else exists (select 1 from articles_fts f
+                       where f.articles_fts match fts_query(:q) and f.rowid = b.id) end)"""
 ALSO_ON = """(select json_group_array(json_object('id', b.id, 'source', b.source,
       'site_name', b.site_name, 'url', b.url))
     from similar_articles s join articles b on b.id = s.similar_id
@@ -89,11 +99,25 @@ _NEWEST = f"""select * from (
     limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
   )"""
 # Newest first by walking the publication date index and probing the full-text index for each
-# article: quick when the matches are many, which is when it runs.
+# article: quick when the matches are many, which is when it runs. With dates, the walk starts
+# at the end of the date range (a range of the index: `(:since = '' or ...)` is no range).
 _NEWEST_PROBE = f"""select * from (
     select a.id, null as rank, null as snippet, {{part}} as part
     from articles a
-    where {FILTERS} {{extra}} {{fold}}
+    where :since = '' and :until = '' and {FILTERS} {{extra}} {{fold}}
+      and exists (select 1 from articles_fts
+                  where articles_fts match fts_query(:q) and rowid = a.id)
+    order by {TIE_BREAK}
+    limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
+  )
+  union all
+  select * from (
+    select a.id, null as rank, null as snippet, {{part}} as part
+    from articles a
+    where (:since != '' or :until != '')
+      and a.published >= :since
+      and a.published <= (case when :until = '' then '~' else :until || '~' end)
+      and {FILTERS} {{extra}} {{fold}}
       and exists (select 1 from articles_fts
                   where articles_fts match fts_query(:q) and rowid = a.id)
     order by {TIE_BREAK}
@@ -108,17 +132,36 @@ _NEWEST_WINDOW_CUT = "(select lo from recent) > (select lo from bounds)"
 _TOO_FEW = "(select count(*) from pass1) < (select n from opts)"
 _REST = "((select n from opts) - (select count(*) from pass1))"
 _DATE_RANGE = "published >= :since and published <= :until || '~'"
+# A page's snippets come from one cursor over its id range when that range is narrow (reading
+# its matches costs less than a lookup per row), else from a lookup per row.
+SNIPPET_CURSOR_IDS = 50_000
+_ONE_CURSOR = "(select one_cursor from page_span)"
+
+
+# A search whose words are in more than half of the articles (and in more than RANK_WINDOW of
+# them) cannot be ranked: bm25 gives a word in most documents no weight (FTS5 floors its IDF
+# at 1e-6), so every match scores about the same and the order would be noise. Such a search
+# is shown newest first, and the page says why (browse.search.too_common_to_rank mirrors this).
+# The newest COMMON_PROBE articles are looked at first, so other searches skip the count.
+COMMON_PROBE = 1_000
+_HALF = f"(select max({RANK_WINDOW}, coalesce(max(id), 0) / 2) from articles)"
+TOO_COMMON = f"""((select count(*) from articles_fts where articles_fts match fts_query(:q)
+      and rowid > (select coalesce(max(id), 0) from articles) - {COMMON_PROBE}) * 2
+      > {COMMON_PROBE}
+  and (select count(*) from (select 1 from articles_fts where articles_fts match fts_query(:q)
+       limit {_HALF} + 1)) > {_HALF})"""
 
 
 def search_ctes(*, cap: int | None = MAX_PAGE, fold_copies: bool = False) -> str:
     """The CTEs of a search: `page` holds one page of hits (id, rank, snippet, part), best first
-    (or newest first with sort=newest). Parameters: q, source, language, author, since, until,
-    sort, limit (at most `cap`), offset. With `fold_copies` (an archive with similar_articles),
+    (or newest first with sort=newest, or when the words are too common to rank: TOO_COMMON).
+    Parameters: q, source, language, author, since, until, sort, limit (at most `cap`),
+    offset. With `fold_copies` (an archive with similar_articles),
     copies of a story on several sources are one hit."""
-    fold = FOLD_COPIES if fold_copies else ""
+    fold = _FOLD_IN_SEARCH if fold_copies else ""
     return f"""with opts as (
   select {_page_limit(cap)} as lim, {OFFSET} as skip, {_page_limit(cap)} + {OFFSET} as n,
-    :sort = 'newest' as newest
+    :sort = 'newest' or {TOO_COMMON} as newest
 ),
 -- the id range holding the articles published in [since, until]
 bounds as (
@@ -148,6 +191,12 @@ window as (
          and rowid between (select lo from bounds) and (select hi from bounds)
        order by rowid limit 1 offset {RANK_WINDOW - 1}),
       (select hi from bounds)) end as hi
+),
+-- the matches among the newest ones (recent), for folding copies (read only when a copy is there)
+recent_matches as materialized (
+  select rowid as id from articles_fts
+  where articles_fts match fts_query(:q)
+    and rowid between (select lo from recent) and (select hi from bounds)
 ),
 pass1 as materialized (
   {
@@ -205,18 +254,24 @@ page as materialized (
   order by hits.part, hits.rank, {TIE_BREAK}
   limit (select lim from opts) offset (select skip from opts)
 ),
--- snippets of a newest-first page, from one FTS cursor over their id range
+page_span as materialized (
+  select min(id) as lo, max(id) as hi, max(id) - min(id) <= {SNIPPET_CURSOR_IDS} as one_cursor
+  from page
+),
+-- snippets of a page whose ids are close together, from one FTS cursor over their id range
 late_snippets as materialized (
   select rowid as id, {SNIPPET} as snippet from articles_fts
-  where (select newest from opts) and articles_fts match fts_query(:q)
-    and rowid between (select min(id) from page) and (select max(id) from page)
+  where {_ONE_CURSOR} and articles_fts match fts_query(:q)
+    and rowid between (select lo from page_span) and (select hi from page_span)
     and +rowid in (select id from page where snippet is null)
 )"""
 
 
-# Snippets of the page's rows: newest-first pages from one FTS cursor over their id range
-# (late_snippets), best-first ones (spread over the whole window) one probe per row.
-_HIT_SNIPPET = f"""coalesce(page.snippet, case when (select newest from opts)
+# Snippets of the page's rows: from one FTS cursor over their id range (late_snippets) when
+# the ids are close together (newest-first pages, ranked pages within the window), else one
+# lookup per row (a page spread over the archive: a date range's late-found articles). A lookup
+# for a prefix query costs milliseconds on a million articles: 20 of them took 120 ms.
+_HIT_SNIPPET = f"""coalesce(page.snippet, case when {_ONE_CURSOR}
     then (select snippet from late_snippets s where s.id = page.id)
     else (select {SNIPPET} from articles_fts
           where articles_fts match fts_query(:q) and rowid = page.id) end)"""
@@ -233,26 +288,126 @@ from page join articles a on a.id = page.id
 order by page.part, page.rank, {TIE_BREAK}"""
 
 
+def window_cut_sql() -> str:
+    """Whether a best-first search ranks only the RANK_WINDOW newest matches (earliest with an
+    until date) of its date range before the others: `cut`."""
+    return f"""{search_ctes()}
+select {_RANKED_WINDOW_CUT} as cut"""
+
+
 _NO_FILTERS = ":source = '' and :language = '' and :author = '' and :since = '' and :until = ''"
 
 
-def search_count_sql(*, fold_copies: bool = False) -> str:
+def search_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
     """The number of results of a search (what `search_sql` pages through): `total`. Without
-    filters it reads the full-text index only; copies of a story are counted once."""
-    folded = ""
-    if fold_copies:  # matches with a copy archived before them that is a match too
-        folded = f""" - (
+    filters it reads the full-text index only; copies of a story are counted once.
+
+    With `facts` (an archive with the article_facts table) it also gives `matches` (the
+    articles with the words), each match's filters are read from that narrow table, and
+    copies are folded by pairing the matches that have a copy among themselves (no full-text
+    lookup per copy): about 0.1 µs a match instead of 0.5-1."""
+    rows = "article_facts" if facts else "articles"
+    matched = f"""articles_fts cross join {rows} a on a.id = articles_fts.rowid
+  where articles_fts match fts_query(:q) and {FILTERS}"""
+    total = f"""(case when {_NO_FILTERS}
+  then (select count(*) from articles_fts where articles_fts match fts_query(:q))
+  else (select count(*) from {matched}) end)"""
+    if not fold_copies:
+        return f"select {total} as total"
+    if not facts:  # matches with a copy archived before them that is a match too
+        return f"""select {total} - (
   select count(distinct a.id)
   from articles_fts cross join similar_articles s on s.article_id = articles_fts.rowid
     cross join articles a on a.id = s.article_id cross join articles b on b.id = s.similar_id
   where articles_fts match fts_query(:q) and s.similar_id < s.article_id
     and {FILTERS} and {_COPY_FILTERS}
     and exists (select 1 from articles_fts f
-                where f.articles_fts match fts_query(:q) and f.rowid = b.id))"""
-    return f"""select (case when {_NO_FILTERS}
-  then (select count(*) from articles_fts where articles_fts match fts_query(:q))
-  else (select count(*) from articles_fts cross join articles a on a.id = articles_fts.rowid
-        where articles_fts match fts_query(:q) and {FILTERS}) end){folded} as total"""
+                where f.articles_fts match fts_query(:q) and f.rowid = b.id)) as total"""
+    # How many articles have the words (`matches`, read once for both columns); of the
+    # matches that pass the filters, those that have a copy: one of them is left out when a
+    # copy archived before it is among them.
+    return f"""with n as materialized (
+  select count(*) as matches from articles_fts where articles_fts match fts_query(:q)
+),
+paired as materialized (
+  select a.id from {matched} and a.paired
+)
+select (select matches from n) as matches, (case when {_NO_FILTERS}
+  then (select matches from n)
+  else (select count(*) from {matched}) end) - (
+  select count(*) from paired p where exists (
+    select 1 from similar_articles s
+    where s.article_id = p.id and s.similar_id < p.id
+      and s.similar_id in (select id from paired))) as total"""
+
+
+MATCHES_SQL = "select count(*) as matches from articles_fts where articles_fts match fts_query(:q)"
+
+
+def sample_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
+    """Of the matches with ids in the windows :windows (a JSON list of [lo, hi] id ranges,
+    each read by a seek in the full-text index): `matches`, those that pass the filters
+    (`kept`) and the ids of these that have a copy archived before them (`later_copies`,
+    comma-separated): the sample of an estimated total (browse.search.search_total)."""
+    rows = "article_facts" if facts else "articles"
+    later = "0"
+    if fold_copies:
+        paired = "a.paired and " if facts else ""
+        later = f"""{paired}exists (select 1 from similar_articles s
+                           where s.article_id = a.id and s.similar_id < a.id)"""
+    return f"""with w (lo, hi) as (
+  select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(:windows)
+)
+select count(*) as matches,
+  coalesce(sum(case when {FILTERS} then 1 else 0 end), 0) as kept,
+  group_concat(case when {FILTERS} and {later} then a.id end) as later_copies
+from w cross join articles_fts cross join {rows} a on a.id = articles_fts.rowid
+where articles_fts match fts_query(:q) and articles_fts.rowid between w.lo and w.hi"""
+
+
+def filtered_ids_sql(filters: dict[str, str]) -> str:
+    """The ids of the articles that pass the filters set in `filters` (source, language,
+    author, since, until), in id order: only the conditions of the filters that are set, so
+    SQLite reads them from the covering indexes and article_authors."""
+    conditions = {
+        "source": "a.source = :source",
+        "language": "a.language = :language",
+        "author": "a.id in (select article_id from article_authors where author = :author)",
+        "since": "a.published >= :since",
+        "until": "a.published <= :until || '~'",
+    }
+    where = " and ".join(sql for name, sql in conditions.items() if filters.get(name)) or "1"
+    return f"select a.id from articles a where {where} order by a.id"
+
+
+def sampled_matches_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
+    """Of the articles :ids (a JSON list of ids that pass the filters), those that match
+    (`matched`, one full-text lookup each) and of these the ones that fold into an earlier
+    copy (`folded`), as `search_sql` folds them."""
+    rows = "article_facts" if facts else "articles"
+    folded = "0"
+    if fold_copies:
+        folded = f"""exists (
+      select 1 from similar_articles s cross join {rows} b on b.id = s.similar_id
+      where s.article_id = c.id and s.similar_id < c.id and {_COPY_FILTERS}
+        and exists (select 1 from articles_fts f
+                    where f.articles_fts match fts_query(:q) and f.rowid = b.id))"""
+    return f"""select count(*) as matched, coalesce(sum({folded}), 0) as folded
+from (select value as id from json_each(:ids)) c
+where exists (select 1 from articles_fts
+              where articles_fts match fts_query(:q) and articles_fts.rowid = c.id)"""
+
+
+def folds_sql(*, facts: bool = True) -> str:
+    """Whether the result :id (a match with a copy archived before it) folds into an earlier
+    result, as `search_sql` folds copies: a copy before it passes the filters and matches
+    (`folded`). One full-text lookup: 0.03-0.07 ms on a million articles, 6 for a prefix."""
+    rows = "article_facts" if facts else "articles"
+    return f"""select exists (
+  select 1 from similar_articles s cross join {rows} b on b.id = s.similar_id
+  where s.article_id = :id and s.similar_id < :id and {_COPY_FILTERS}
+    and exists (select 1 from articles_fts f
+                where f.articles_fts match fts_query(:q) and f.rowid = b.id)) as folded"""
 
 
 SEARCH_SQL = search_sql()
@@ -344,11 +499,14 @@ where errors > 0 or status in ('failed', 'interrupted')
 order by id desc
 limit {LIMIT}"""
 
+# Articles with earlier versions, newest change first, read in order from a partial index on
+# last_changed (pipelines/archive/schema.py m014): 20 articles, not every version.
 CHANGED_ARTICLES_SQL = f"""select a.id, a.title, a.source, a.version,
-  count(v.id) as earlier_versions, min(v.first_seen) as first_seen, a.last_changed, a.url
-from article_versions v cross join articles a on a.id = v.article_id  -- few rows have versions
-where (:source = '' or a.source = :source)
-group by a.id
+  (select count(*) from article_versions v where v.article_id = a.id) as earlier_versions,
+  (select min(v.first_seen) from article_versions v where v.article_id = a.id) as first_seen,
+  a.last_changed, a.url
+from articles a
+where a.version > 1 and (:source = '' or a.source = :source)
 order by a.last_changed desc
 limit {LIMIT}"""
 

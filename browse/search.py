@@ -7,17 +7,30 @@ are quoted for FTS5 by `fts_query` instead of failing.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sqlite3
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import markupsafe
 
-from browse.queries import MARK_END, MARK_START, search_count_sql, search_sql
+from browse.queries import (
+    COMMON_PROBE,
+    MARK_END,
+    MARK_START,
+    MATCHES_SQL,
+    RANK_WINDOW,
+    filtered_ids_sql,
+    folds_sql,
+    sample_count_sql,
+    sampled_matches_sql,
+    search_count_sql,
+    search_sql,
+    window_cut_sql,
+)
 from crawler.urls import readonly_sqlite_uri
 
 __all__ = [
@@ -26,8 +39,12 @@ __all__ = [
     "describe_fts_error",
     "fts_query",
     "register_functions",
+    "match_count",
     "search",
+    "search_order",
+    "search_total",
     "snippet_html",
+    "too_common_to_rank",
     "snippet_text",
 ]
 
@@ -130,8 +147,14 @@ def describe_fts_error(message: str, query: str | None = None) -> str | None:
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
-    """Add the SQL functions the search SQL needs (`fts_query`) to a connection."""
-    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+    """Add the SQL functions the search SQL needs (`fts_query`) to a connection, unless it
+    has them: registering a function makes SQLite prepare every statement of the connection
+    again, and the search SQL takes 50 ms to prepare (on every page, when the search's total
+    registered it again on datasette's connection)."""
+    try:
+        conn.execute("select fts_query('')").fetchone()
+    except sqlite3.OperationalError:  # no such function
+        conn.create_function("fts_query", 1, fts_query, deterministic=True)
 
 
 def _connect(db: Any) -> tuple[sqlite3.Connection, bool]:
@@ -156,10 +179,15 @@ def snippet_html(snippet: str | None) -> markupsafe.Markup:
     return markupsafe.Markup(escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the archive has the table `name` (older archives lack later tables)."""
+    sql = "select 1 from sqlite_master where type = 'table' and name = ?"
+    return conn.execute(sql, [name]).fetchone() is not None
+
+
 def has_copies(conn: sqlite3.Connection) -> bool:
     """Whether the archive links copies of a story (its similar_articles table)."""
-    sql = "select 1 from sqlite_master where type = 'table' and name = 'similar_articles'"
-    return conn.execute(sql).fetchone() is not None
+    return has_table(conn, "similar_articles")
 
 
 def _params(query: str, filters: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -167,11 +195,17 @@ def _params(query: str, filters: dict[str, Any], **extra: Any) -> dict[str, Any]
     return {"q": query, **{name: filters.get(name) or "" for name in names}, **extra}
 
 
+def count_sql_for(conn: sqlite3.Connection) -> str:
+    """The count SQL (browse.queries.search_count_sql) for this archive's tables."""
+    return search_count_sql(fold_copies=has_copies(conn), facts=has_table(conn, "article_facts"))
+
+
 def _run(db: Any, query: str, sql_for, params: dict[str, Any]) -> list[dict]:
+    """Rows of the SQL that `sql_for(connection)` gives, with `params`."""
     conn, opened = _connect(db)
     register_functions(conn)
     try:
-        cursor = conn.execute(sql_for(fold_copies=has_copies(conn)), params)
+        cursor = conn.execute(sql_for(conn), params)
         columns = [d[0] for d in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     except sqlite3.OperationalError as error:
@@ -216,7 +250,12 @@ def search(
     params = _params(
         query, filters, limit=everything if limit is None else limit, offset=offset, sort=""
     )
-    rows = _run(db_path_or_db, query, functools.partial(search_sql, cap=None), params)
+    rows = _run(
+        db_path_or_db,
+        query,
+        lambda conn: search_sql(cap=None, fold_copies=has_copies(conn)),
+        params,
+    )
     for row in rows:
         row["snippet"] = snippet_text(row["snippet"], *highlight)
         if "also_on" in row:
@@ -229,5 +268,196 @@ def count_matches(
 ) -> int:
     """How many results `search` has for `query` with the same filters (copies of a story
     counted once). Raises SearchQueryError when the query is not valid search syntax."""
-    rows = _run(db_path_or_db, query, search_count_sql, _params(query, filters))
+    rows = _run(db_path_or_db, query, count_sql_for, _params(query, filters))
     return rows[0]["total"]
+
+
+# Counting every result exactly costs about 0.2 µs a matching article once filters or copies
+# are involved (two passes over the matches, each looking it up in article_facts): up to
+# EXACT_MATCHES matches a total is exact (about 40 ms); past it, on searches of words found
+# in much of a large archive, the total is estimated from about SAMPLE_MATCHES of them, read
+# in SAMPLE_WINDOWS runs of ids spread evenly over the archive (each a seek in the full-text
+# index: the same sample for the same archive, so pages agree), and the page says so.
+EXACT_MATCHES = 200_000
+# A prefix query's estimate costs more (each seek looks up every word it may be) and its exact
+# count less (no second word to compare): counted exactly further (232,774 matches: 86 ms).
+EXACT_MATCHES_PREFIX = 500_000
+SAMPLE_MATCHES = 20_000
+SAMPLE_WINDOWS = 200
+SAMPLE_WINDOWS_PREFIX = 20  # a prefix query's seek looks up every word it may be: 0.6 ms
+# An estimate needs this many sampled results (about 10% off at worst, 2 standard errors);
+# with fewer (a filter that keeps a small share of the matches) the total is counted exactly.
+SAMPLE_MIN_KEPT = 400
+# With filters that keep a small share of the matches, this many of the articles they keep are
+# looked up among the matches (0.07 ms each on a million articles) instead: 4.5% off at worst.
+FILTER_SAMPLE = 500
+# Sampled results with an earlier copy checked for folding, one full-text lookup each (fewer
+# for a prefix query, whose lookups cost milliseconds): copies share their words, so the share
+# that folds is near 1 (or 0 when a filter sets the copies apart) and a few tell it well
+# enough for a correction of a few percent.
+FOLD_CHECKS = 30
+FOLD_CHECKS_PREFIX = 5
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many results a search has: `value`, exact or (`exact` false) estimated from
+    `sampled` articles: of the `matches` (articles with the words, before filters and the
+    folding of copies), or with `sampled_filtered` of the articles that the filters keep."""
+
+    value: int
+    exact: bool
+    matches: int
+    sampled: int = 0
+    sampled_filtered: bool = False
+
+
+def _windows(last_id: int, matches: int, count: int) -> list[tuple[int, int]]:
+    """`count` runs of ids, one in the middle of each of `count` equal parts of 1..last_id,
+    together holding about SAMPLE_MATCHES of `matches` spread over the ids."""
+    span = max(1, last_id * SAMPLE_MATCHES // max(matches, 1) // count)
+    step = last_id / count
+    starts = [max(1, int((k + 0.5) * step) - span // 2) for k in range(count)]
+    return [(lo, lo + span - 1) for lo in starts]
+
+
+def _filter_sample(
+    conn: sqlite3.Connection,
+    query: str,
+    params: dict[str, Any],
+    matches: int,
+    copies: bool,
+    facts: bool,
+) -> Total:
+    """The total of a search whose filters keep a small share of its many matches: the
+    articles that pass the filters (read from their indexes) are counted, and up to
+    FILTER_SAMPLE of them, evenly spread, looked up among the matches; exact when they are
+    that few."""
+    ids = [row[0] for row in conn.execute(filtered_ids_sql(params), params)]
+    step = max(1, -(-len(ids) // FILTER_SAMPLE))  # ceiling: at most FILTER_SAMPLE
+    sample = ids[step // 2 :: step]
+    sql = sampled_matches_sql(fold_copies=copies, facts=facts)
+    (row,) = _run(conn, query, lambda _: sql, {**params, "ids": json.dumps(sample)})
+    results = row["matched"] - row["folded"]
+    if step == 1:
+        return Total(results, True, matches)
+    return Total(round(len(ids) * results / len(sample)), False, matches, len(sample), True)
+
+
+def _exact(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> Total:
+    (row,) = _run(conn, query, count_sql_for, params)
+    matches = row["matches"] if "matches" in row else match_count(conn, query)
+    return Total(row["total"], True, matches)
+
+
+def _likely_matches(conn: sqlite3.Connection, query: str, last_id: int) -> int:
+    """About how many articles match `query`, from the newest COMMON_PROBE: what decides
+    between counting the results and estimating them (either way says which it is)."""
+    sql = (
+        "select count(*) as n from articles_fts"
+        " where articles_fts match fts_query(:q) and rowid > :after"
+    )
+    newest = _run(conn, query, lambda _: sql, {"q": query, "after": last_id - COMMON_PROBE})
+    return newest[0]["n"] * last_id // max(1, min(COMMON_PROBE, last_id))
+
+
+def search_total(
+    db_path_or_db: str | Path | sqlite3.Connection | Any, query: str, **filters: Any
+) -> Total:
+    """The number of results `search` has for `query` with `filters` (as `count_matches`):
+    exact up to EXACT_MATCHES articles with the words, else estimated from a sample of about
+    SAMPLE_MATCHES of them (the same sample for the same archive, so pages agree). Raises
+    SearchQueryError when the query is not valid search syntax."""
+    params = _params(query, filters)
+    filtered = any(params[name] for name in ("source", "since", "until", "language", "author"))
+    conn, opened = _connect(db_path_or_db)
+    try:
+        return _total(conn, query, params, filtered)
+    finally:
+        if opened:
+            conn.close()
+
+
+def match_count(db_path_or_db: str | Path | sqlite3.Connection | Any, query: str) -> int:
+    """How many articles have the words of `query` (no filters, copies not folded): one pass
+    over the full-text index. Raises SearchQueryError for a query that is not valid syntax."""
+    return _run(db_path_or_db, query, lambda _: MATCHES_SQL, {"q": query})[0]["matches"]
+
+
+def _total(conn: sqlite3.Connection, query: str, params: dict[str, Any], filtered: bool) -> Total:
+    copies = has_copies(conn)
+    if not (filtered or copies):
+        matches = match_count(conn, query)
+        return Total(matches, True, matches)
+    prefix = "*" in fts_query(query)
+    last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
+    if _likely_matches(conn, query, last_id) <= (EXACT_MATCHES_PREFIX if prefix else EXACT_MATCHES):
+        return _exact(conn, query, params)
+    matches = match_count(conn, query)
+    if matches <= (EXACT_MATCHES_PREFIX if prefix else EXACT_MATCHES):
+        return _exact(conn, query, params)
+    facts = has_table(conn, "article_facts")
+    windows = _windows(last_id, matches, SAMPLE_WINDOWS_PREFIX if prefix else SAMPLE_WINDOWS)
+    if windows[0][1] - windows[0][0] + 1 >= last_id / len(windows):  # the sample is everything
+        return _exact(conn, query, params)
+    sample = {**params, "windows": json.dumps(windows)}
+    sql = sample_count_sql(fold_copies=copies, facts=facts)
+    (row,) = _run(conn, query, lambda _: sql, sample)
+    sampled, kept = row["matches"], row["kept"]
+    if kept < SAMPLE_MIN_KEPT:  # the filters keep a small share: sample what they keep
+        if prefix:  # whose full-text lookups cost milliseconds: count them all
+            return _exact(conn, query, params)
+        return _filter_sample(conn, query, params, matches, copies, facts)
+    later = [int(i) for i in (row["later_copies"] or "").split(",") if i]
+    if later:  # the share of those that fold, from a few of them
+        checks = FOLD_CHECKS_PREFIX if prefix else FOLD_CHECKS
+        checked = sorted(later, key=lambda i: (i * 7919) % 10007)[:checks]
+        sql = folds_sql(facts=facts)
+        folded = sum(
+            _run(conn, query, lambda _: sql, {**params, "id": i})[0]["folded"] for i in checked
+        )
+        kept -= len(later) * folded / len(checked)
+    return Total(round(matches * kept / sampled), False, matches, sampled)
+
+
+@dataclass(frozen=True)
+class Order:
+    """How a search's results are ordered: `newest_first` (asked for, or `too_common`: the
+    words are in more than half of the articles), else best first, with `window` set when only
+    the RANK_WINDOW newest matches (earliest with an until date) are ranked before the rest."""
+
+    newest_first: bool
+    too_common: bool = False
+    window: int | None = None
+
+
+def too_common_to_rank(conn: sqlite3.Connection, query: str, matches: int) -> bool:
+    """Whether a search with `matches` articles matching `query` is shown newest first because
+    its words are in more than half of the articles: browse.queries.TOO_COMMON, in Python."""
+    last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
+    if matches <= max(RANK_WINDOW, last_id // 2):
+        return False
+    newest = _run(
+        conn,
+        query,
+        lambda _: (
+            "select count(*) as n from articles_fts where articles_fts match"
+            " fts_query(:q) and rowid > :after"
+        ),
+        {"q": query, "after": last_id - COMMON_PROBE},
+    )[0]["n"]
+    return newest * 2 > COMMON_PROBE
+
+
+def search_order(
+    conn: sqlite3.Connection, query: str, matches: int, sort: str = "", **filters: Any
+) -> Order:
+    """How `search` orders the results of `query` (`matches`: articles with its words, as
+    Total.matches) with `filters` and `sort` ("newest" or "")."""
+    if sort == "newest":
+        return Order(newest_first=True)
+    if too_common_to_rank(conn, query, matches):
+        return Order(newest_first=True, too_common=True)
+    params = _params(query, filters, sort="", limit="", offset="")
+    cut = _run(conn, query, lambda _: window_cut_sql(), params)[0]["cut"]
+    return Order(newest_first=False, window=RANK_WINDOW if cut else None)

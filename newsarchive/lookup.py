@@ -7,7 +7,13 @@ from typing import Any
 
 import sqlite_utils
 
-from browse.search import SearchQueryError, count_matches, search
+from browse.search import (
+    SearchQueryError,
+    count_matches,
+    match_count,
+    search,
+    too_common_to_rank,
+)
 from newsarchive.arguments import check_port_free, iso_date
 from newsarchive.errors import CommandError
 from newsarchive.report import archive_stats, format_stats
@@ -57,7 +63,8 @@ def search_report(
 ) -> tuple[str, str | None]:
     """The best `limit` matches of `query` (None: all) as text for a terminal (matches in bold
     with `bold`) or as JSON, ending in a newline, and a note saying how many matches there are
-    when that is more than were printed (None otherwise). `filters` are
+    when that is more than were printed, and that they are newest first when the words are too
+    common to rank (None when there is nothing to say). `filters` are
     `browse.search.search`'s (source, since, until, language, author)."""
     db = open_for_reading(db_path)
     highlight = ("**", "**") if as_json else BOLD if bold else ("", "")
@@ -65,13 +72,21 @@ def search_report(
         filters = _checked_filters(db, filters)
         matches = search(db, query, limit=limit, highlight=highlight, **filters)
         total = count_matches(db, query, **filters) if len(matches) == limit else len(matches)
+        too_common = len(matches) > 1 and too_common_to_rank(db.conn, query, match_count(db, query))
     except SearchQueryError as error:
         raise CommandError(str(error)) from error
     finally:
         db.close()
-    note = None
+    notes = []
+    if too_common:  # said, as the search page says it
+        notes.append(
+            "Newest first: these words are in more than half of the articles, too common to rank."
+        )
     if total > len(matches):
-        note = f"{len(matches)} of {total:,} matches shown: -n {total} or --all shows all of them."
+        notes.append(
+            f"{len(matches)} of {total:,} matches shown: -n {total} or --all shows all of them."
+        )
+    note = "\n".join(notes) or None
     if as_json:
         return json.dumps(matches, indent=2, ensure_ascii=False) + "\n", note
     if not matches:

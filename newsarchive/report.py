@@ -44,16 +44,19 @@ def silent_sources(runs: list[dict[str, Any]], last: int = 3) -> list[dict[str, 
 
 def archive_stats(db: sqlite_utils.Database, runs: int = 10, silent_after: int = 3) -> dict:
     """Articles per source, the last runs and the sources that went silent."""
-    # From the daily_counts summary and indexes: a second at most on a million articles.
+    # From the daily_counts summary and indexes: a second at most on a million articles. The
+    # changed articles' sources come from article_facts when the archive has it: 40 bytes a
+    # row, where a cold read of the articles themselves took half a second on a million.
+    narrow = "article_facts" if "article_facts" in db.table_names() else "articles"
     sources = list(
         db.query(
-            """select d.source, sum(d.articles) as articles,
+            f"""select d.source, sum(d.articles) as articles,
                       (select max(published) from articles where source = d.source)
                         as newest_published,
                       max(d.newest_first_seen) as newest_archived,
                       coalesce(c.changed, 0) as changed
                from daily_counts d left join (
-                 select a.source, count(*) as changed from articles a
+                 select a.source, count(*) as changed from {narrow} a
                  where a.id in (select article_id from article_versions) group by a.source
                ) c on c.source = d.source
                where d.articles > 0

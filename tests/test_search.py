@@ -9,10 +9,21 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from browse import make_datasette
 from browse.queries import RANK_WINDOW
-from browse.search import SearchQueryError, fts_query, search, snippet_html
+from browse.search import (
+    Order,
+    SearchQueryError,
+    Total,
+    fts_query,
+    register_functions,
+    search,
+    search_order,
+    search_total,
+    snippet_html,
+)
 from pipelines.archive.schema import open_archive
-from tests.test_browse import make_archive
+from tests.test_browse import get, make_archive
 
 COLUMNS = {"id", "title", "source", "site_name", "published", "url", "snippet", "rank", "also_on"}
 
@@ -85,9 +96,12 @@ def test_snippet_html_escapes_the_text_and_marks_the_matches():
     assert snippet_html("a <b>\ue000x\ue001 & y") == "a &lt;b&gt;<mark>x</mark> &amp; y"
 
 
-# Broad queries: more matches than RANK_WINDOW. Every article says "common"; the oldest ones
-# come from "oldsource", were published in 2020 and say "common" most often (best bm25).
+# Broad queries: more matches than RANK_WINDOW. The first RANK_WINDOW + 200 articles say
+# "common" (fewer than half of the archive: a word in more than half is not ranked); the oldest
+# ones come from "oldsource", were published in 2020 and say "common" most often (best bm25).
+# Every article says "daily".
 OLD = 30
+BROAD = RANK_WINDOW + 200
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +109,7 @@ def broad_archive(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("broad") / "archive.db"
     db = open_archive(path)
     rows = []
-    for i in range(1, RANK_WINDOW + 201):
+    for i in range(1, 2 * BROAD + 201):
         old = i <= OLD
         rows.append(
             {
@@ -106,7 +120,8 @@ def broad_archive(tmp_path_factory) -> Path:
                 "authors": json.dumps([]),
                 "published": f"2020-01-{i:02d}" if old else f"2025-{1 + i % 12:02d}-10",
                 "language": "en",
-                "text": ("common " * (5 if old else 1)) + f"filler words of story number {i}",
+                "text": ("common " * (5 if old else 1) if i <= BROAD else "")
+                + f"daily filler words of story number {i}",
             }
         )
     db["articles"].insert_all(rows, batch_size=1000)
@@ -118,6 +133,35 @@ def test_broad_query_is_ranked_among_its_newest_matches(broad_archive):
     results = search(broad_archive, "common", limit=5)
     assert len(results) == 5
     assert min(ids(results)) > OLD  # the best-ranked old stories are outside the window
+
+
+def test_a_word_in_more_than_half_of_the_articles_is_shown_newest_first(broad_archive):
+    conn = sqlite3.connect(broad_archive)
+    register_functions(conn)
+    try:
+        daily = search_total(conn, "daily")
+        assert daily == Total(2 * BROAD + 200, True, 2 * BROAD + 200)
+        assert search_order(conn, "daily", daily.matches) == Order(True, too_common=True)
+        common = search_total(conn, "common")
+        assert common.value == BROAD
+        assert search_order(conn, "common", common.matches) == Order(False, window=RANK_WINDOW)
+        assert search_order(conn, "common", BROAD, "newest") == Order(True)
+    finally:
+        conn.close()
+    results = search(broad_archive, "daily", limit=20)
+    published = [(row["published"], row["id"]) for row in results]
+    assert published == sorted(published, reverse=True)  # newest first, not by bm25
+    ranked = search(broad_archive, "common", limit=20)
+    assert [row["rank"] for row in ranked] == sorted(row["rank"] for row in ranked)
+    html = get(make_datasette(broad_archive), "/archive/search?q=daily").text
+    assert f"{2 * BROAD + 200:,} results, 1–20 shown, newest first." in html
+    assert "These words are in more than half of the articles" in html
+    from newsarchive.lookup import search_report
+
+    _, note = search_report(str(broad_archive), "daily", limit=5)
+    assert note.splitlines()[0].startswith("Newest first: these words are in more than half")
+    _, note = search_report(str(broad_archive), "common", limit=5)
+    assert "Newest first" not in note
 
 
 def test_broad_query_with_a_selective_filter_ranks_all_its_matches(broad_archive):

@@ -138,7 +138,8 @@ def test_library_returns_up_to_limit_or_everything(archive):
 
 @pytest.fixture(scope="module")
 def wide_archive(tmp_path_factory) -> Path:
-    """More matches than RANK_WINDOW, with texts of many lengths (as real articles have): equal
+    """More matches than RANK_WINDOW (in fewer than half of the articles: a word in more than
+    half is shown newest first), with texts of many lengths (as real articles have): equal
     scores come in small groups, never more than browse.queries.TIES of them."""
     path = tmp_path_factory.mktemp("wide") / "archive.db"
     db = open_archive(path)
@@ -150,9 +151,11 @@ def wide_archive(tmp_path_factory) -> Path:
             "title": f"Story {i}",
             "authors": "[]",
             "published": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
-            "text": "common " * (1 + i % 7) + "filler " * (i % 211) + f"end {i}",
+            "text": ("common " * (1 + i % 7) if i <= RANK_WINDOW + 300 else "")
+            + "filler " * (i % 211)
+            + f"end {i}",
         }
-        for i in range(1, RANK_WINDOW + 301)
+        for i in range(1, 2 * RANK_WINDOW + 700)
     ]
     db["articles"].insert_all(rows, batch_size=1000)
     db.close()
@@ -238,3 +241,64 @@ def test_a_search_table_of_another_database_keeps_datasettes_json(tmp_path, arch
     assert data["rows"] == [{"id": 1, "term": "harbour"}] and "total" not in data
     data = get(ds, f"/{archive.stem}/search.json?q=harbour").json()
     assert data["total"] == MATCHES
+
+
+def test_a_total_too_costly_to_count_is_an_estimate_that_says_so(ds, archive, monkeypatch):
+    # A common word in a very large archive, in small: past EXACT_MATCHES matches the total is
+    # estimated from runs of ids (5 runs of 4 ids here), and the page says so.
+    import browse.search
+
+    for name, value in (("EXACT_MATCHES", 10), ("SAMPLE_MATCHES", 20), ("SAMPLE_WINDOWS", 5)):
+        monkeypatch.setattr(browse.search, name, value)
+    # the filter keeps too few of the sample (under SAMPLE_MIN_KEPT): the articles it keeps
+    # are looked up among the matches instead, all of them when they are few (exact)...
+    expected = browse.search.Total(15, True, MATCHES)
+    assert browse.search.search_total(archive, "harbour", source="metro") == expected
+    # ...or FILTER_SAMPLE of them, spread evenly (an estimate)
+    monkeypatch.setattr(browse.search, "FILTER_SAMPLE", 4)
+    total = browse.search.search_total(archive, "harbour", source="metro")
+    assert total.exact is False and total.sampled == 4 and 0 < total.value <= 17
+    assert total.sampled_filtered is True
+    html = _page(ds, q="harbour", source="metro")
+    assert "of the articles that pass the filters, the share that has them" in html
+    data = get(ds, "/archive/search.json?q=harbour&source=metro").json()
+    assert data["sampled_from"] == "filtered" and data["estimated_total"] == total.value
+    monkeypatch.setattr(browse.search, "FILTER_SAMPLE", 500)
+    monkeypatch.setattr(browse.search, "SAMPLE_MIN_KEPT", 3)
+    total = browse.search.search_total(archive, "harbour", source="metro")
+    assert total.exact is False and total.matches == MATCHES
+    assert total.sampled == 20 - 1  # ids 3-6, 13-16, ..., 43-46: 46 says "inland"
+    assert abs(total.value - 15) <= 5
+    html = _page(ds, q="harbour", source="metro", limit="10")
+    assert f"About {total.value} results, 1–10 shown" in html
+    assert "The number of results is an estimate" in html
+    assert f"{MATCHES} articles have these words" in html
+    seen = _result_ids(html)
+    while next_url := _link(html, "next"):  # pages go on while they are full
+        html = get(ds, next_url).text
+        seen += _result_ids(html)
+    assert len(seen) == len(set(seen)) == 15
+    data = get(ds, "/archive/search.json?q=harbour&source=metro").json()
+    assert data["total"] is None and data["estimated_total"] == total.value
+    assert data["sampled"] == total.sampled and data["matches"] == MATCHES
+    assert data["sampled_from"] == "matches"
+    assert browse.search.count_matches(archive, "harbour", source="metro") == 15  # exact
+
+
+def test_the_page_says_when_only_the_newest_matches_are_ranked_first(wide_archive):
+    html = get(make_datasette(wide_archive), "/archive/search?q=common").text
+    assert f"best match first among the {RANK_WINDOW:,} newest matches, then the others" in html
+    data = get(make_datasette(wide_archive), "/archive/search.json?q=common").json()
+    assert data["order"].startswith(f"best match first among the {RANK_WINDOW:,} newest")
+
+
+def test_a_total_that_overruns_the_time_limit_says_so(archive):
+    # datasette's SQL time limit also bounds the total: a page whose total could not be found
+    # in time says so, and still offers the next page while pages are full.
+    ds = make_datasette(archive)
+    ds._settings["sql_time_limit_ms"] = 0  # every count is interrupted at once
+    html = _page(ds, q="harbour")
+    assert "More results than could be counted in time, 1–20 shown" in html
+    assert _link(html, "next")
+    data = get(ds, "/archive/search.json?q=harbour").json()
+    assert data["total"] is None and data["order"] is None and data["next"] == "20"

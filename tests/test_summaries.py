@@ -8,7 +8,12 @@ import random
 import pytest
 
 from pipelines.archive.articles import SIMILAR_MAX_DISTANCE
-from pipelines.archive.schema import m008_summaries_for_scale, open_archive, simhash_bands
+from pipelines.archive.schema import (
+    m008_summaries_for_scale,
+    m012_article_facts,
+    open_archive,
+    simhash_bands,
+)
 from tests.test_storage import article, store
 
 
@@ -103,6 +108,61 @@ def test_the_migration_fills_the_summaries_of_an_existing_archive(db):
     m008_summaries_for_scale(db)  # as on an archive written before it
     assert (_daily(db), _authors(db)) == expected
     assert db.execute("select count(*) from simhash_bands").fetchone()[0] == bands
+
+
+def _facts(db) -> set[tuple]:
+    return set(db.execute("select id, published, source, language, paired from article_facts"))
+
+
+def _facts_recounted(db) -> set[tuple]:
+    return set(
+        db.execute(
+            "select id, published, source, language,"
+            " exists (select 1 from similar_articles where article_id = articles.id)"
+            " from articles"
+        )
+    )
+
+
+def test_article_facts_follow_the_articles_and_their_copies(db):
+    store(db, article(published="2025-03-01T10:00:00Z"))
+    store(db, article(url="https://news.example/b", text="Other story here."))
+    other = article(url="https://paper.example/c", text="A third one.", published="2025-03-02")
+    other.source = "paper"
+    store(db, other)
+    assert _facts(db) == _facts_recounted(db)
+    assert {row[4] for row in _facts(db)} == {0}
+    db["similar_articles"].insert_all(
+        [{"article_id": 1, "similar_id": 3, "distance": 2}, {"article_id": 3, "similar_id": 1}]
+    )
+    assert {row[0] for row in _facts(db) if row[4]} == {1, 3}
+    changed = article(text="First version, now corrected.", published="2025-03-04T08:00:00Z")
+    changed.language = "de"
+    assert store(db, changed, "2025-03-04T09:00:00Z") == "updated"
+    db.execute("update articles set source = 'wire' where id = 2")
+    assert (1, "2025-03-04T08:00:00Z", "news", "de", 1) in _facts(db)
+    from newsarchive.report import archive_stats  # its changed articles read article_facts
+
+    changed = {s["source"]: s["changed"] for s in archive_stats(db)["sources"]}
+    assert changed == {"news": 1, "paper": 0, "wire": 0}
+    db.execute("delete from similar_articles where article_id = 3")
+    assert {row[0] for row in _facts(db) if row[4]} == {1}
+    db.execute("delete from similar_articles")
+    for table in ("article_urls", "article_html", "simhash_bands"):
+        db.execute(f"delete from {table} where article_id = 2")
+    db.execute("delete from articles where id = 2")
+    assert _facts(db) == _facts_recounted(db)
+    assert len(_facts(db)) == 2
+    # the migration fills the table of an archive written before it
+    db.execute("drop table article_facts")
+    for name in ("article_facts_ai", "article_facts_au", "article_facts_ad"):
+        db.execute(f"drop trigger {name}")
+    for name in ("similar_articles_paired_ai", "similar_articles_paired_ad"):
+        db.execute(f"drop trigger {name}")
+    db["similar_articles"].insert({"article_id": 3, "similar_id": 1, "distance": 2})
+    m012_article_facts(db)
+    assert _facts(db) == _facts_recounted(db)
+    assert {row[0] for row in _facts(db) if row[4]} == {3}
 
 
 def test_hashes_a_few_bits_apart_share_a_band():

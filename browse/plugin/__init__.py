@@ -165,10 +165,17 @@ def extra_css_urls(database, view_name, datasette):
     return []
 
 
+# Archive pages read rows all over a file of gigabytes: reading them through a memory map
+# instead of a read() per page halves the time of a lookup by id (measured on 100,000
+# articles). SQLite caps it at its compile-time limit (2 GB by default); read-only here.
+MMAP_BYTES = 1 << 31
+
+
 @hookimpl
 def prepare_connection(conn, database, datasette):
     if is_archive(datasette, database):
         register_functions(conn)
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
 
 
 # The articles table's grid shows these columns unless ?_col= or ?_nocol= choose others (the
@@ -190,6 +197,7 @@ def prepare_jinja2_environment(env):
     env.filters["safe_url"] = safe_url
     env.globals["table_args"] = table_args
     env.globals["recent_days"] = RECENT_DAYS
+
     env.globals["articles_per_day_svg"] = articles_per_day_svg
 
 
@@ -222,9 +230,10 @@ def recent_since(newest_day: str | None) -> str | None:
 def table_args(params: dict[str, str], light: bool = False) -> str:
     """Query string of the articles table showing a search's matches from the search page's
     parameters: newest first with counts and facets, or with `light` newest archived first
-    without them. Datasette's table search reads every match for its counts, facets and date
-    order (SQLite looks each match up by rowid): seconds for a common word in a big archive;
-    the `light` view only collects the matching ids and walks them in order."""
+    without them (with the filters either way). Datasette's table search reads every match for
+    its counts, facets and date order (SQLite looks each match up by rowid): seconds for a
+    common word in a big archive; the `light` view only collects the matching ids and walks
+    them in order (search_api.table_view says which the search page links)."""
     args = {"_search": params.get("q", ""), "_sort_desc": "published"}
     if light:
         args.update(_sort_desc="id", _nocount="1", _nofacet="1")
@@ -369,9 +378,17 @@ async def _search_form(datasette, database: str) -> dict[str, Any]:
         if summary
         else "select distinct source from articles order by source"
     )
-    languages = await db.execute(  # no index on language: a full scan, hence the cache
-        "select language from articles where language is not null group by language"
-        " order by count(*) desc limit 30"
+    # Each language once, in order, by one seek in the language index per language: counting
+    # them read all of it (a million entries), which a cold archive did not finish within the
+    # SQL time limit (the page failed).
+    languages = await db.execute(
+        """with recursive langs (language) as (
+             select min(language) from articles where language is not null
+             union all
+             select (select min(language) from articles where language > langs.language)
+             from langs where langs.language is not null
+           )
+           select language from langs where language is not null"""
     )
     return {
         "sources": [row["source"] for row in sources.rows],
@@ -440,8 +457,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             )
 
         async def search_paging(shown: int):
-            has_similar = "similar_articles" in _table_names(datasette, database)
-            return await search_api.search_paging(datasette, database, request, shown, has_similar)
+            return await search_api.search_paging(datasette, database, request, shown)
 
         return {
             "archive_page": "search",

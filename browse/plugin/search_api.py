@@ -3,13 +3,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from datasette.utils import path_with_replaced_args
+from datasette.utils import path_with_replaced_args, sqlite_timelimit
 from datasette.utils.asgi import Response
 
-from browse.queries import DEFAULT_PAGE, MAX_PAGE, search_count_sql, search_sql
-from browse.search import describe_fts_error, fts_query
+from browse.queries import DEFAULT_PAGE, MAX_PAGE, search_sql
+from browse.search import (
+    Order,
+    SearchQueryError,
+    Total,
+    describe_fts_error,
+    fts_query,
+    search_order,
+    search_total,
+)
 
 SEARCH_PARAMS = ("q", "source", "language", "author", "since", "until", "sort")
 
@@ -26,51 +35,97 @@ def _page_bounds(args) -> tuple[int, int]:
     return min(max(number("limit", DEFAULT_PAGE), 1), MAX_PAGE), max(number("offset", 0), 0)
 
 
-async def _search_total(datasette, database: str, args, has_similar: bool) -> int | None:
-    """The number of results of a search; None when counting them overran the SQL time limit
-    (a common word with a filter on a very large archive)."""
-    from datasette.database import QueryInterrupted
+async def search_facts(datasette, database: str, args) -> tuple[Total | None, Order | None]:
+    """The number of results of a search (exact, or estimated from a sample on searches of
+    words found in most of a large archive: browse.search.search_total) and how they are
+    ordered; (None, None) when finding out overran the SQL time limit (a query of many
+    prefixes, say). Raises SearchQueryError for a query that is not valid search syntax.
+    Run after the page's results, not beside them: datasette's SQL threads share Python's
+    lock with its time-limit callbacks, and the two side by side took three times as long."""
+    filters = {name: args.get(name) or "" for name in SEARCH_PARAMS if name not in ("q", "sort")}
+    query, sort = args.get("q") or "", args.get("sort") or ""
 
-    params = {name: args.get(name) or "" for name in SEARCH_PARAMS}
-    try:
-        result = await datasette.get_database(database).execute(
-            search_count_sql(fold_copies=has_similar), params
-        )
-    except QueryInterrupted:
+    def facts(conn) -> tuple[Total | None, Order | None]:
+        try:
+            with sqlite_timelimit(conn, datasette.setting("sql_time_limit_ms")):
+                total = search_total(conn, query, **filters)
+                return total, search_order(conn, query, total.matches, sort, **filters)
+        except sqlite3.OperationalError as error:
+            if "interrupted" not in str(error):
+                raise
+            return None, None
+
+    return await datasette.get_database(database).execute_fn(facts)
+
+
+# Datasette's table search collects every article with the words before filtering, sorting or
+# counting (about 0.4 µs each, again for each count and facet): the search page links the
+# table's light view (one pass, no counts or facets) up to TABLE_MAX_MATCHES articles with the
+# words, the view with counts and facets of a dated search up to TABLE_FACET_MAX_MATCHES, and
+# past that says why there is no link.
+TABLE_MAX_MATCHES = 100_000
+TABLE_FACET_MAX_MATCHES = 25_000
+
+
+def table_view(matches: int, dated: bool) -> str | None:
+    """Which view of the articles table the search page links for a search whose words are in
+    `matches` articles: "facets" (by date, with counts and facets: a search with dates),
+    "light" (newest archived first, neither), or None (none: too many to list quickly)."""
+    if matches > TABLE_MAX_MATCHES:
         return None
-    return result.first()["total"]
+    return "facets" if dated and matches <= TABLE_FACET_MAX_MATCHES else "light"
 
 
-def _has_next(total: int | None, limit: int, offset: int, shown: int) -> bool:
-    return offset + limit < total if total is not None else shown == limit
+def _has_next(total: Total | None, limit: int, offset: int, shown: int) -> bool:
+    return offset + limit < total.value if total and total.exact else shown == limit
 
 
-async def search_paging(
-    datasette, database: str, request, shown: int, has_similar: bool
-) -> dict[str, Any]:
-    """The total number of results of the search page's query (None: too many to count in
-    time) and the links to the pages before and after this one, which shows `shown` results
-    (the same query string, another offset). `has_similar`: the archive links copies."""
+async def search_paging(datasette, database: str, request, shown: int) -> dict[str, Any]:
+    """The number of results of the search page's query (`total`: exact, or `estimate` with
+    the `sampled` and `matches` it was made from), how they are ordered (`order`) and the
+    links to the pages before and after this one, which shows `shown` results (the same query
+    string, another offset)."""
+    nothing = {"total": 0, "estimate": None, "matches": 0, "order": None, "table_view": None}
     if not (request.args.get("q") or "").strip():
-        return {"total": 0}
+        return nothing
     limit, offset = _page_bounds(request.args)
     try:
-        total = await _search_total(datasette, database, request.args, has_similar)
-    except Exception:  # a bad query: the page shows the query's own error
-        return {"total": 0}
+        total, order = await search_facts(datasette, database, request.args)
+    except SearchQueryError:  # the page shows the query's own error
+        return nothing
 
     def link(start: int) -> str:
         return path_with_replaced_args(request, {"offset": str(start) if start else None})
 
     has_next = _has_next(total, limit, offset, shown)
+    dated = bool(request.args.get("since") or request.args.get("until"))
     return {
-        "total": total,
+        "total": total.value if total and total.exact else None,
+        "estimate": None if not total or total.exact else total.value,
+        "sampled": total.sampled if total else None,
+        "sampled_filtered": bool(total and total.sampled_filtered),
+        "matches": total.matches if total else None,
+        "order": order,
+        "table_view": table_view(total.matches, dated) if total else None,
         "limit": limit,
         "first": offset + 1,
         "last": offset + shown,
         "previous": link(max(offset - limit, 0)) if offset > 0 else None,
         "next": link(offset + limit) if has_next else None,
     }
+
+
+def _order_json(order: Order | None) -> str | None:
+    """How the results are ordered, in words, for the JSON API (None: not found out in time)."""
+    if order is None:
+        return None
+    if order.too_common:
+        return "newest first: the words are in more than half of the articles, too common to rank"
+    if order.newest_first:
+        return "newest first"
+    if order.window:
+        return f"best match first among the {order.window:,} newest matches, then the others"
+    return "best match first"
 
 
 async def search_json(datasette, request, database: str, has_similar: bool) -> Response:
@@ -90,11 +145,10 @@ async def search_json(datasette, request, database: str, has_similar: bool) -> R
     db = datasette.get_database(database)
     try:
         result = await db.execute(search_sql(fold_copies=has_similar), params)
-        total = (
-            await _search_total(datasette, database, args, has_similar)
-            if params["q"].strip()
-            else 0
-        )
+        if params["q"].strip():
+            total, order = await search_facts(datasette, database, args)
+        else:
+            total, order = Total(0, True, 0), Order(newest_first=params["sort"] == "newest")
     except Exception as error:
         message = str(getattr(error, "message", None) or error)
         reason = describe_fts_error(message, fts_query(params["q"]))
@@ -123,7 +177,18 @@ async def search_json(datasette, request, database: str, has_similar: bool) -> R
         "query_name": "search",
         "rows": rows,
         "columns": list(result.columns),
-        "total": total,
+        "total": total.value if total and total.exact else None,
+        **(
+            {
+                "estimated_total": total.value,
+                "sampled": total.sampled,
+                "sampled_from": "filtered" if total.sampled_filtered else "matches",
+            }
+            if total and not total.exact
+            else {}
+        ),
+        "matches": total.matches if total else None,
+        "order": _order_json(order),
         "offset": offset,
         "next": next_token,
         "next_url": next_url,
