@@ -37,6 +37,7 @@ from pathlib import Path
 from bench.extraction_data import (
     REPO_ROOT,
     SETS,
+    SHARED,
     Page,
     PageScore,
     PageSet,
@@ -52,7 +53,7 @@ from bench.extraction_data import scrapinghub as _scrapinghub
 
 __all__ = ["page_precision", "page_recall", "page_score", "load_pages", "resolve_bench_dir"]
 
-DEFAULT_BENCH_DIR = REPO_ROOT.parent / "shared" / "extraction-bench"
+DEFAULT_BENCH_DIR = SHARED / "extraction-bench"
 ENV_VAR = "NEWSARCHIVE_EXTRACTION_BENCH"
 RUN_CACHE = REPO_ROOT / "bench" / "out" / "runs"
 # One noise unit: the READMEs' bootstrap figure for differences that mean nothing.

@@ -1,17 +1,20 @@
 """The extraction benchmark's page sets: loading, unpacking, sites and the two metrics.
 
-Three sets live in ../shared (read-only): the 108 ScrapingHub pages (a folder), the 793 WCXB dev
-articles and trafilatura's 990-page multilingual eval set (both .tar.xz archives, unpacked once
-into bench/data/, which git ignores). The first two are dev sets scored with the ScrapingHub
-shingle metric; the third is a regression check with trafilatura's own snippet metric.
+Three sets live in ../shared (read-only; where it is looked for: `_shared_dir`): the 108
+ScrapingHub pages (a folder), the 793 WCXB dev articles and trafilatura's 990-page multilingual
+eval set (both .tar.xz archives, unpacked once into bench/data/, which git ignores). The first
+two are dev sets scored with the ScrapingHub shingle metric; the third is a regression check
+with trafilatura's own snippet metric.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import statistics
+import subprocess
 import tarfile
 from collections import Counter
 from collections.abc import Sequence
@@ -20,7 +23,30 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = REPO_ROOT.parent / "shared"
+
+
+def _shared_dir() -> Path:
+    """The shared benchmark material: ../shared beside this checkout, as CI keeps it; else
+    $NEWSARCHIVE_SHARED; else ../shared beside the local repository this one was cloned from
+    (a clone in a temporary folder)."""
+    beside = REPO_ROOT.parent / "shared"
+    if beside.is_dir():
+        return beside
+    if env := os.environ.get("NEWSARCHIVE_SHARED"):
+        return Path(env)
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "config", "--get", "remote.origin.url"],
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout.strip()  # fmt: skip
+    except OSError:
+        origin = ""
+    if origin and (candidate := Path(origin).resolve().parent / "shared").is_dir():
+        return candidate
+    return beside
+
+
+SHARED = _shared_dir()
 DATA_DIR = REPO_ROOT / "bench" / "data"
 
 _TOKEN = re.compile(r"\w+")

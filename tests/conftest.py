@@ -20,7 +20,6 @@ from newsarchive.demo_site import serve_demo_site
 pytest_plugins = ["tests.redis_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 
 # A crawl of our own fixture site on 127.0.0.1 needs no politeness, and its few pages need one
 # extraction worker: each worker costs half a second of CPU to start, and two tests run at once.

@@ -31,7 +31,7 @@ def page_f1(truth: str, text: str | None) -> float:
 
 def _scrapinghub_truth() -> dict:
     if not SCRAPINGHUB.is_dir():  # a clone away from the shared material, which CI keeps beside it
-        pytest.fail(f"{SCRAPINGHUB} is missing: clone the repository beside ../shared")
+        pytest.fail(f"{SCRAPINGHUB} is missing: clone beside ../shared or set NEWSARCHIVE_SHARED")
     return json.loads((SCRAPINGHUB / "ground-truth.json").read_text(encoding="utf-8"))
 
 
