@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from tests.conftest import FAST, ROOT, SHARED, query, run_cli
+from bench.extraction_data import SHARED
+from tests.conftest import FAST, ROOT, query, run_cli
 
 pytestmark = pytest.mark.slow  # runs real crawls
 
