@@ -11,7 +11,7 @@ from pathlib import Path
 from crawler.settings import USER_AGENT
 from crawler.sources import check_url
 from newsarchive.errors import CommandError
-from pipelines.article.core import extract_article
+from pipelines.article.core import article_text, extract_article
 
 FETCH_TIMEOUT = 30
 
@@ -68,6 +68,8 @@ def _one(target: str, html: bytes, url: str | None, output_format: str) -> str:
 
 
 def _render(html: bytes, url: str | None, output_format: str, path: str | None = None) -> str:
+    if output_format == "text":  # the same text, without the metadata work
+        return article_text(html, url) or ""
     article = extract_article(html, url)
     if output_format != "json":
         return (article.get(output_format) or "") if article else ""

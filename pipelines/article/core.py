@@ -59,16 +59,51 @@ def extract_article(
     Never raises: any input that cannot be read as an article gives None.
     """
     try:
-        tree = parse_html(html, encoding)
-        if tree is None:
-            return None
-        if isinstance(drop_selectors, str):  # one selector passed bare
-            drop_selectors = [drop_selectors]
-        boilerplate.remove_elements(tree, boilerplate.compile_selectors(drop_selectors))
-        return _extract(tree, url, hints)
+        tree = _parsed(html, encoding, drop_selectors)
+        return None if tree is None else _extract(tree, url, hints)
     except Exception:  # a crawler must survive any page: log it, skip it
         LOGGER.debug("extraction failed for %s", url, exc_info=True)
         return None
+
+
+def article_text(
+    html: str | bytes,
+    url: str | None = None,
+    *,
+    drop_selectors: Iterable[str] = (),
+    encoding: str | None = None,
+) -> str | None:
+    """The article text `extract_article` gives for a page, without reading the rest of its
+    metadata (dates, authors, tags...) or writing its markdown; None when there is no text.
+
+    Never raises, like `extract_article`.
+    """
+    try:
+        tree = _parsed(html, encoding, drop_selectors)
+        if tree is None:
+            return None
+        page = meta.read_page_meta(tree)
+        lines, _ = _body_lines(
+            tree,
+            titles=meta.title_variants(page),
+            descriptions=meta.description_variants(page),
+            urls=(url, meta.pick_canonical(page, url)),
+        )
+        return "\n".join(lines) or None
+    except Exception:  # same contract as extract_article
+        LOGGER.debug("extraction failed for %s", url, exc_info=True)
+        return None
+
+
+def _parsed(
+    html: str | bytes, encoding: str | None, drop_selectors: Iterable[str]
+) -> HtmlElement | None:
+    tree = parse_html(html, encoding)
+    if tree is not None:
+        if isinstance(drop_selectors, str):  # one selector passed bare
+            drop_selectors = [drop_selectors]
+        boilerplate.remove_elements(tree, boilerplate.compile_selectors(drop_selectors))
+    return tree
 
 
 _LATE_HTML = re.compile(r"<(?:!doctype\s+)?html[\s>]", re.IGNORECASE)
@@ -173,20 +208,31 @@ def extract_body(
     the body repeats in its first lines on many sites. Prunes `tree` in place: call it after
     everything else has read the page.
     """
+    kept, body_xml = _body_lines(tree, titles, descriptions, urls)
+    if not kept:
+        return "", ""
+    return "\n".join(kept), body_markdown(body_xml, kept)
+
+
+def _body_lines(
+    tree: HtmlElement,
+    titles: Iterable[str],
+    descriptions: Iterable[str],
+    urls: Iterable[str | None],
+) -> tuple[list[str], Any]:
     boilerplate.strip_non_content(tree)
     boilerplate.drop_nested_articles(tree)
     boilerplate.prune_link_blocks(tree)
     lines, body_xml = passes.body_pass(tree)
     if not lines:
-        return "", ""
+        return [], None
     lines = boilerplate.drop_own_url(lines, urls)
     body = boilerplate.drop_headline(lines, titles)
     if len(body) < len(lines):  # a standfirst only sits between the headline and the body
         rest = boilerplate.drop_standfirst(body, descriptions)
         if len(rest) < len(body) and not boilerplate.opens_the_body(tree, body[0]):
             body = rest
-    kept = boilerplate.drop_boilerplate_lines(body)
-    return "\n".join(kept), body_markdown(body_xml, kept)
+    return boilerplate.drop_boilerplate_lines(body), body_xml
 
 
 def guess_language(text: str) -> str | None:
