@@ -233,9 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     cached = {name: cv.cached_pages(s) for name, s in dev.items()}
     if dev:
         cv_texts, chosen = cv.cross_validate(cached, args.folds)
-        overall = cv.best_share(cached)
-        shipped = (passes.FALLBACK_SHARE, passes.MENU_SHARE)
-        print(f"(fallback share, menu share) chosen per fold, grouped by site: {chosen}")
+        overall = cv.best_thresholds(cached)
+        shipped = (passes.FALLBACK_SHARE, passes.MENU_SHARE, passes.BODY_RATIO)
+        print(
+            f"(fallback share, menu share, body ratio) chosen per fold, grouped by site: {chosen}"
+        )
         print(
             f"chosen on all dev pages: {overall}; shipped in pipelines/article/passes.py: {shipped}"
         )

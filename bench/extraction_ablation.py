@@ -1,7 +1,8 @@
 """``python -m bench.extraction --ablate``: each rule's effect on each set.
 
 For every tree rule (applied before trafilatura), every line rule (applied to its lines), the
-full-extraction fallback and the fast pass's favor_recall, ours runs without it: on the dev
+menu check, the structured body (JSON-LD articleBody), all passes but the fast one, and the fast
+pass's favor_recall, ours runs without it: on the dev
 sets cross-validated by site exactly as with it (the fallback threshold chosen fold by fold), on
 the multilingual set with the threshold chosen on all dev pages. The table prints F1 without
 minus F1 with: negative means the choice helps. A choice whose removal gains any set more than
@@ -25,15 +26,16 @@ def _scores(
     folds: int,
     tree_rules: Sequence[str] = cv.TREE_RULES,
     menu_grid: Sequence[float] = cv.MENU_SHARES,
+    ratio_grid: Sequence[float] = cv.BODY_RATIOS,
     **choices: Any,
 ) -> dict[str, float]:
     cached = {name: cv.cached_pages(s, tree_rules) for name, s in dev.items()}
-    texts, _ = cv.cross_validate(cached, folds, menu_grid, **choices)
+    texts, _ = cv.cross_validate(cached, folds, menu_grid, ratio_grid, **choices)
     out = {name: cv.set_f1(cached[name], texts[name])[2] for name in dev}
     if multilingual is not None:
-        share, menu = cv.best_share(cached, menu_grid, **choices)
+        share, menu, ratio = cv.best_thresholds(cached, menu_grid, ratio_grid, **choices)
         pages = cv.cached_pages(multilingual, tree_rules)
-        ml_texts = [cv.page_text(p, share, menu, **choices) for p in pages]
+        ml_texts = [cv.page_text(p, share, menu, body_ratio=ratio, **choices) for p in pages]
         counts = [snippet_counts(pg, t) for pg, t in zip(multilingual.pages, ml_texts, strict=True)]
         out["multilingual"] = snippet_scores(counts)[2]
     return out
@@ -58,20 +60,22 @@ def print_ablation(dev: dict[str, PageSet], multilingual: PageSet | None, folds:
     for rule in cv.TREE_RULES:
         rules = [r for r in cv.TREE_RULES if r != rule]
         report(rule, _scores(dev, multilingual, folds, tree_rules=rules))
-    report("fallback + menu check", _never(dev, multilingual))
+    report("every other pass", _never(dev, multilingual))
     report("menu check", _scores(dev, multilingual, folds, menu_grid=(1.0,)))
+    report("structured body", _scores(dev, multilingual, folds, ratio_grid=(float("inf"),)))
     report("favor_recall", _scores(dev, multilingual, folds, fast_pass="balanced"))
 
 
 def _never(dev: dict[str, PageSet], multilingual: PageSet | None) -> dict[str, float]:
-    """Scores with the fast pass alone: no threshold to choose, so nothing to cross-validate."""
+    """Scores with the fast pass alone (no fallback, menu check or structured body): no
+    threshold to choose, so nothing to cross-validate."""
     sets = dict(dev)
     if multilingual is not None:
         sets["multilingual"] = multilingual
     out = {}
     for name, page_set in sets.items():
         pages = cv.cached_pages(page_set)
-        texts = [cv.page_text(p, 0.0, 1.0) for p in pages]
+        texts = [cv.page_text(p, 0.0, 1.0, body_ratio=float("inf")) for p in pages]
         if page_set.metric == "shingles":
             out[name] = cv.set_f1(pages, texts)[2]
         else:

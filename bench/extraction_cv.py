@@ -3,7 +3,8 @@
 The extractor's choices are the rules of pipelines/article/boilerplate.py (tree rules before
 trafilatura, line rules after it), the fast pass's setting (favor_recall) and the threshold
 that sends a page to the full extraction (passes.FALLBACK_SHARE), or to the precision pass
-when menus dominate (passes.MENU_SHARE). Here each dev page's text is
+when menus dominate (passes.MENU_SHARE), and how much longer the page's JSON-LD articleBody
+must be to replace the passes' text (passes.BODY_RATIO). Here each dev page's text is
 rebuilt from cached trafilatura passes exactly as core.extract_text builds it, so a choice can
 be scored without rerunning trafilatura.
 
@@ -47,6 +48,7 @@ FAST_PASSES: dict[str, dict[str, Any]] = {
 }
 SHARES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)  # 0: never fall back
 MENU_SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # 1.0: never
+BODY_RATIOS = (1.5, 2.0, 3.0, 4.0, float("inf"))  # inf: never
 
 
 @dataclass
@@ -61,6 +63,7 @@ class CachedPage:
     descriptions: list[str]
     urls: list[str]
     body_openers: list[str]  # the descriptions that open the body (boilerplate.opens_the_body)
+    structured: list[str]  # the JSON-LD articleBody as lines (metadata.structured_body)
 
 
 def prune(tree: Any, tree_rules: Iterable[str]) -> None:
@@ -113,6 +116,7 @@ def _fast_passes(page_set: PageSet, tree_rules: Sequence[str]) -> list[dict[str,
         tree = parse_html(page.html)
         item: dict[str, Any] = {
             "id": page.id, "titles": [], "descriptions": [], "urls": [page.url], "openers": [],
+            "structured": [],
         }  # fmt: skip
         if tree is not None:
             info = meta.read_page_meta(tree)
@@ -120,6 +124,7 @@ def _fast_passes(page_set: PageSet, tree_rules: Sequence[str]) -> list[dict[str,
             item["descriptions"] = sorted(meta.description_variants(info))
             canonical = meta.pick_canonical(info, page.url)
             item["urls"] = [u for u in (page.url, canonical) if u]
+            item["structured"] = meta.structured_body(info)
             prune(tree, tree_rules)
             chars = passes.page_chars(tree)  # before trafilatura's pruning, as body_pass counts
             passes.prune_page(tree)
@@ -179,6 +184,7 @@ def cached_pages(page_set: PageSet, tree_rules: Sequence[str] = TREE_RULES) -> l
                 item["descriptions"],
                 item["urls"],
                 item["openers"],
+                item["structured"],
             )  # fmt: skip
         )
     return out
@@ -190,6 +196,7 @@ def page_text(
     menu: float = passes.MENU_SHARE,
     line_rules: Iterable[str] = LINE_RULES,
     fast_pass: str = "recall",
+    body_ratio: float = passes.BODY_RATIO,
 ) -> str:
     """The text core.extract_text gives the page with these choices."""
     lines = page.runs.get(fast_pass, [])
@@ -202,6 +209,8 @@ def page_text(
         # (the cache holds the full extraction where the recall pass asks for it; another fast
         # pass asking elsewhere keeps its own lines: an approximation for the ablation only)
         lines = page.full or lines
+    if passes.prefers_structured_body(lines, page.structured, body_ratio):
+        lines = page.structured
     return "\n".join(apply_line_rules(page, lines, line_rules))
 
 
@@ -224,36 +233,50 @@ def site_folds(sites: Sequence[str], folds: int) -> list[int]:
     return [int(hashlib.sha1(f"{SEED}:{s}".encode()).hexdigest(), 16) % folds for s in sites]
 
 
-def best_share(
-    sets: dict[str, list[CachedPage]], menu_grid: Sequence[float] = MENU_SHARES, **choices: Any
-) -> tuple[float, float]:
-    """The thresholds (fallback share, menu share) with the best mean F1 over the sets.
+Thresholds = tuple[float, float, float]  # (fallback share, menu share, body ratio)
 
-    Chosen one after the other (the fallback share with the menu check off, then the menu
-    share). Fallback ties go to the cheaper choice (fewer pages sent to the full extraction);
-    menu ties to the value nearest the shipped prior (the dev sets have few menu-dominated
-    pages, so the check is mostly neutral there).
+
+def best_thresholds(
+    sets: dict[str, list[CachedPage]],
+    menu_grid: Sequence[float] = MENU_SHARES,
+    ratio_grid: Sequence[float] = BODY_RATIOS,
+    **choices: Any,
+) -> Thresholds:
+    """The thresholds (fallback share, menu share, body ratio) with the best mean F1 over the
+    sets.
+
+    Chosen one after the other (the fallback share with the menu check and the structured body
+    off, then the menu share, then the body ratio). Fallback ties go to the cheaper choice
+    (fewer pages sent to the full extraction); menu ties to the value nearest the shipped prior
+    (the dev sets have few menu-dominated pages, so the check is mostly neutral there); ratio
+    ties to the larger ratio (fewer pages whose extraction is replaced).
     """
 
-    def mean_f1(share: float, menu: float) -> float:
-        scores = [
-            set_f1(pages, [page_text(p, share, menu, **choices) for p in pages])[2]
-            for pages in sets.values()
-            if pages
-        ]
+    def mean_f1(share: float, menu: float, ratio: float) -> float:
+        scores = []
+        for pages in sets.values():
+            if pages:
+                texts = [page_text(p, share, menu, body_ratio=ratio, **choices) for p in pages]
+                scores.append(set_f1(pages, texts)[2])
         return sum(scores) / len(scores)
 
-    share = max(SHARES, key=lambda s: (round(mean_f1(s, 1.0), 4), -s))
-    menu = max(menu_grid, key=lambda m: (round(mean_f1(share, m), 4), -abs(m - passes.MENU_SHARE)))
-    return share, menu
+    never = float("inf")
+    share = max(SHARES, key=lambda s: (round(mean_f1(s, 1.0, never), 4), -s))
+    menu = max(
+        menu_grid,
+        key=lambda m: (round(mean_f1(share, m, never), 4), -abs(m - passes.MENU_SHARE)),
+    )
+    ratio = max(ratio_grid, key=lambda r: (round(mean_f1(share, menu, r), 4), r))
+    return share, menu, ratio
 
 
 def cross_validate(
     sets: dict[str, list[CachedPage]],
     folds: int = 5,
     menu_grid: Sequence[float] = MENU_SHARES,
+    ratio_grid: Sequence[float] = BODY_RATIOS,
     **choices: Any,
-) -> tuple[dict[str, list[str]], list[tuple[float, float]]]:
+) -> tuple[dict[str, list[str]], list[Thresholds]]:
     """Held-out texts of every dev page and the threshold each fold chose on the others."""
     fold_of = {name: site_folds([p.site for p in pages], folds) for name, pages in sets.items()}
     texts: dict[str, list[str]] = {name: [""] * len(pages) for name, pages in sets.items()}
@@ -263,10 +286,10 @@ def cross_validate(
             name: [p for p, f in zip(pages, fold_of[name], strict=True) if f != fold]
             for name, pages in sets.items()
         }
-        share, menu = best_share(train, menu_grid, **choices)
-        chosen.append((share, menu))
+        share, menu, ratio = best_thresholds(train, menu_grid, ratio_grid, **choices)
+        chosen.append((share, menu, ratio))
         for name, pages in sets.items():
             for i, (page, f) in enumerate(zip(pages, fold_of[name], strict=True)):
                 if f == fold:
-                    texts[name][i] = page_text(page, share, menu, **choices)
+                    texts[name][i] = page_text(page, share, menu, body_ratio=ratio, **choices)
     return texts, chosen

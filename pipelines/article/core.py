@@ -88,6 +88,7 @@ def article_text(
             titles=meta.title_variants(page),
             descriptions=meta.description_variants(page),
             urls=(url, meta.pick_canonical(page, url)),
+            structured=meta.structured_body(page),
         )
         return "\n".join(lines) or None
     except Exception:  # same contract as extract_article
@@ -174,6 +175,7 @@ def _extract(
         titles=meta.title_variants(page),
         descriptions=meta.description_variants(page),
         urls=(url, result["canonical_url"]),
+        structured=meta.structured_body(page),
     )
     if not text:
         return None
@@ -189,10 +191,11 @@ def extract_text(
     titles: Iterable[str] = (),
     descriptions: Iterable[str] = (),
     urls: Iterable[str | None] = (),
+    structured: list[str] | None = None,
 ) -> str:
     """Article body of a parsed page as paragraphs separated by newlines ('' if none); see
     `extract_body`."""
-    return extract_body(tree, titles, descriptions, urls)[0]
+    return extract_body(tree, titles, descriptions, urls, structured)[0]
 
 
 def extract_body(
@@ -200,17 +203,21 @@ def extract_body(
     titles: Iterable[str] = (),
     descriptions: Iterable[str] = (),
     urls: Iterable[str | None] = (),
+    structured: list[str] | None = None,
 ) -> tuple[str, str]:
     """Article body of a parsed page as paragraphs separated by newlines, and the same body as
     markdown with its headings, lists and quotes (('', '') if none).
 
     `titles`, `descriptions` and `urls` are the page's own headline, summary and address, which
-    the body repeats in its first lines on many sites. Prunes `tree` in place: call it after
-    everything else has read the page.
+    the body repeats in its first lines on many sites. `structured` is the page's JSON-LD
+    articleBody as lines (`metadata.structured_body`), which replaces a body the passes missed.
+    Prunes `tree` in place: call it after everything else has read the page.
     """
-    kept, body_xml = _body_lines(tree, titles, descriptions, urls)
+    kept, body_xml = _body_lines(tree, titles, descriptions, urls, structured)
     if not kept:
         return "", ""
+    if body_xml is None:  # the structured body: plain paragraphs
+        return "\n".join(kept), "\n\n".join(kept)
     return "\n".join(kept), body_markdown(body_xml, kept)
 
 
@@ -219,11 +226,12 @@ def _body_lines(
     titles: Iterable[str],
     descriptions: Iterable[str],
     urls: Iterable[str | None],
+    structured: list[str] | None = None,
 ) -> tuple[list[str], Any]:
     boilerplate.strip_non_content(tree)
     boilerplate.drop_nested_articles(tree)
     boilerplate.prune_link_blocks(tree)
-    lines, body_xml = passes.body_pass(tree)
+    lines, body_xml = passes.body_pass(tree, structured)
     if not lines:
         return [], None
     lines = boilerplate.drop_own_url(lines, urls)

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,6 +20,7 @@ from lxml.html import HtmlElement
 # JSON-LD types that describe the article itself (NewsArticle, BlogPosting, ReportageNewsArticle…).
 _ARTICLE_TYPE = re.compile(r"Article|Posting|Report|Review|Story", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+_MARKUP = re.compile(r"<[^>]*>")  # some CMSs put the body's HTML into articleBody
 # "Headline | Site" / "Headline - Site" / "Headline – Site" in <title>.
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—•·:»]+\s+")
 _JSON_WRAPPER = re.compile(
@@ -104,6 +106,16 @@ def read_page_meta(tree: HtmlElement) -> PageMeta:
             page.canonical = link.get("href", "").strip()
             break
     return page
+
+
+def structured_body(page: PageMeta) -> list[str]:
+    """The article text the page's JSON-LD carries (the longest articleBody), as lines with
+    any markup removed; [] without one."""
+    bodies = [body for obj in page.jsonld if isinstance(body := obj.get("articleBody"), str)]
+    if not bodies:
+        return []
+    text = unescape(_MARKUP.sub("\n", max(bodies, key=len)))
+    return [line for raw in text.splitlines() if (line := clean(raw))]
 
 
 def _load_json(text: str) -> Any:

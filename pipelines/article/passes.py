@@ -7,8 +7,10 @@ unusual markup). Here the fast pass runs first, with favor_recall; only when it 
 share of the page's text, the cheap sign of a missed container, the full extraction (fallback
 comparison included) runs on the same pruned page and replaces it. And when most of what the
 fast pass kept is short list items, the sign of menus swept up with a short article, the
-favor_precision pass replaces it. FALLBACK_SHARE and MENU_SHARE were chosen by cross-validation
-grouped by site on both dev sets (bench/extraction_cv.py).
+favor_precision pass replaces it. Last, when the page's own structured data (JSON-LD
+articleBody) holds several times the text of the chosen pass, the pass missed the body and the
+structured body replaces it. FALLBACK_SHARE, MENU_SHARE and BODY_RATIO were chosen by
+cross-validation grouped by site on both dev sets (bench/extraction_cv.py).
 
 The fast and full passes call trafilatura's own steps (`trafilatura_sequence` and what it
 runs) rather than `bare_extraction`, which copies the page four times in fast mode where two
@@ -44,6 +46,8 @@ PRECISE_OPTIONS: dict[str, Any] = {"fast": True, "favor_precision": True}
 FALLBACK_SHARE = 0.4
 # More than this share of the fast pass's text is menu items: run the precision pass instead.
 MENU_SHARE = 0.4
+# The page's JSON-LD articleBody holds this many times the pass's text: it replaces the pass.
+BODY_RATIO = 3.0
 # A list item of at most this many words is a menu entry, not a point of the article.
 MENU_ITEM_WORDS = 6
 
@@ -137,19 +141,34 @@ def menu_share(lines: list[str]) -> float:
     return menu / total if total else 0.0
 
 
-def body_pass(tree: HtmlElement) -> tuple[list[str], _Element | None]:
+def prefers_structured_body(
+    lines: list[str], structured: list[str], ratio: float = BODY_RATIO
+) -> bool:
+    """Whether the page's structured body (JSON-LD articleBody, as lines) replaces a pass's
+    `lines`: it holds at least `ratio` times their text, the sign of a body the pass missed."""
+    return bool(structured) and sum(map(len, structured)) >= ratio * sum(map(len, lines))
+
+
+def body_pass(
+    tree: HtmlElement, structured: list[str] | None = None
+) -> tuple[list[str], _Element | None]:
     """The body lines of a pruned page and trafilatura's body XML they come from (for the
-    markdown): the fast pass, or another when it looks wrong. Prunes `tree` (`prune_page`)."""
+    markdown; None for the structured body): the fast pass, or another when it looks wrong.
+    `structured` is the page's JSON-LD articleBody as lines. Prunes `tree` (`prune_page`)."""
     chars = page_chars(tree)
     prune_page(tree)
-    fast = fast_pass(tree)
-    if needs_fallback(kept_share(fast.lines, chars)):
+    chosen = fast_pass(tree)
+    if needs_fallback(kept_share(chosen.lines, chars)):
         other = full_pass(tree)
-    elif menu_share(fast.lines) > MENU_SHARE:
+    elif menu_share(chosen.lines) > MENU_SHARE:
         other = precise_pass(tree)
     else:
-        return fast.lines, fast.body
-    return (other.lines, other.body) if other.lines else (fast.lines, fast.body)
+        other = chosen
+    if other.lines:
+        chosen = other
+    if structured and prefers_structured_body(chosen.lines, structured):
+        return list(structured), None
+    return chosen.lines, chosen.body
 
 
 def body_lines(tree: HtmlElement) -> list[str]:
