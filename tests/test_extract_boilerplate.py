@@ -157,6 +157,11 @@ def test_headline_after_the_body_starts_is_left_alone() -> None:
         "Advertisement",
         "ANZEIGE",
         "Table of Contents",
+        "Photo: Reuters",
+        "(Bild: Dieter Stork)",
+        "Image credit: © Depositphotos.com/AndrewLozovyi",
+        "Crédits photos : Bestimage",
+        "Credit: Andriy Onufriyenko / Getty Images",
     ],
 )
 def test_boilerplate_lines_are_dropped(line: str) -> None:
@@ -175,6 +180,9 @@ def test_boilerplate_lines_are_dropped(line: str) -> None:
         "Bake for 45 min. Read the label before serving.",
         "Contents of the report were leaked on Monday.",
         "Advertisement revenue fell by a third.",
+        "Photos: what we know so far about the storm and what comes next, explained here!",
+        "Credit card debt rose again in March, the central bank said on Friday.",
+        "Image rights are a matter for the courts: the judge said so.",
     ],
 )
 def test_prose_lines_are_kept(line: str) -> None:

@@ -268,6 +268,13 @@ LINE_RULES: dict[str, re.Pattern[str]] = {
         r"\W*(?:ca\.\s*)?\d+(?:\s*[–-]\s*\d+)?\s*(?:min(?:ute)?s?|minuten)\.?)\W*$",
         re.IGNORECASE,
     ),
+    # a photo credit alone on its line: "Photo: Reuters", "(Bild: dpa)", "Image credit: Getty"
+    "photo_credit": re.compile(
+        r"^[\[(]?\s*(?:(?:main |lead |header |featured |top )?(?:photo(?:graph)?s?|images?"
+        r"|pictures?|pics?|illustrations?|fotos?|bild(?:er)?|crédits? photos?|crédit)"
+        r"(?:\s+credits?)?|credits?)\s*(?:by\b|:|©)\s*[^!?:]{2,60}?[\])]?\.?$",
+        re.IGNORECASE,
+    ),
     # a label alone on its line: an ad slot's, or a table of contents' (its entries are links)
     "label": re.compile(
         r"^(?:advertisement|advertising|anzeige|werbung|publicité|publicidad"
