@@ -351,14 +351,17 @@ def sample_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
     """Of the matches with ids in the windows :windows (a JSON list of [lo, hi] id ranges,
     each read by a seek in the full-text index): `matches`, those that pass the filters
     (`kept`) and the ids of these that have a copy archived before them (`later_copies`,
-    comma-separated): the sample of an estimated total (browse.search.search_total)."""
+    comma-separated): the sample of an estimated total (browse.search.search_total). The
+    windows are materialized: else SQLite re-checks each match against json_extract() of its
+    window (FTS5 does not take over the rowid test), 0.4 µs a match (`the` on 100,000 articles,
+    20 windows: 9.6 -> 1.5 ms)."""
     rows = "article_facts" if facts else "articles"
     later = "0"
     if fold_copies:
         paired = "a.paired and " if facts else ""
         later = f"""{paired}exists (select 1 from similar_articles s
                            where s.article_id = a.id and s.similar_id < a.id)"""
-    return f"""with w (lo, hi) as (
+    return f"""with w (lo, hi) as materialized (
   select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(:windows)
 )
 select count(*) as matches,
