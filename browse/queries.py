@@ -44,6 +44,25 @@ FILTERS = """(:source = '' or a.source = :source)
     and (:since = '' or a.published >= :since)
     and (:until = '' or a.published <= :until || '~')"""
 
+# Each filter's condition alone: the totals' SQL (run from Python, not a canned query) holds
+# only those of the filters that are set, so a match is not tested against the others (on
+# 100,000 articles, testing all five cost 45 ns a match: 4.5 ms of a 19 ms total of `the`).
+FILTER_CONDITIONS = {
+    "source": "a.source = :source",
+    "language": "a.language = :language",
+    "author": "a.id in (select article_id from article_authors where author = :author)",
+    "since": "a.published >= :since",
+    "until": "a.published <= :until || '~'",
+}
+
+
+def set_filters_sql(names: frozenset[str] | None) -> str:
+    """FILTERS with the conditions of the filters `names` only (None: FILTERS itself)."""
+    if names is None:
+        return FILTERS
+    return " and ".join(sql for name, sql in FILTER_CONDITIONS.items() if name in names) or "1"
+
+
 # Copies of one story on several sources (similar_articles) are one result: a match is left
 # out when a copy archived before it (a lower id) is a match too; the result lists its copies.
 _COPY_FILTERS = FILTERS.replace("a.", "b.")
@@ -301,18 +320,23 @@ select {_RANKED_WINDOW_CUT} as cut"""
 _NO_FILTERS = ":source = '' and :language = '' and :author = '' and :since = '' and :until = ''"
 
 
-def search_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
+def search_count_sql(
+    *, fold_copies: bool = False, facts: bool = True, filters: frozenset[str] | None = None
+) -> str:
     """The number of results of a search (what `search_sql` pages through): `total`. Without
-    filters it reads the full-text index only; copies of a story are counted once.
+    filters it reads the full-text index only; copies of a story are counted once. `filters`:
+    the names of the filters that are set (None: any may be; see set_filters_sql).
 
     With `facts` (an archive with the article_facts table) it also gives `matches` (the
     articles with the words), each match's filters are read from that narrow table, and
     copies are folded by pairing the matches that have a copy among themselves (no full-text
     lookup per copy): about 0.1 µs a match instead of 0.5-1."""
     rows = "article_facts" if facts else "articles"
+    where = set_filters_sql(filters)
+    unfiltered = _NO_FILTERS if filters is None else ("0" if filters else "1")
     matched = f"""articles_fts cross join {rows} a on a.id = articles_fts.rowid
-  where articles_fts match fts_query(:q) and {FILTERS}"""
-    total = f"""(case when {_NO_FILTERS}
+  where articles_fts match fts_query(:q) and {where}"""
+    total = f"""(case when {unfiltered}
   then (select count(*) from articles_fts where articles_fts match fts_query(:q))
   else (select count(*) from {matched}) end)"""
     if not fold_copies:
@@ -323,7 +347,7 @@ def search_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
   from articles_fts cross join similar_articles s on s.article_id = articles_fts.rowid
     cross join articles a on a.id = s.article_id cross join articles b on b.id = s.similar_id
   where articles_fts match fts_query(:q) and s.similar_id < s.article_id
-    and {FILTERS} and {_COPY_FILTERS}
+    and {where} and {where.replace("a.", "b.")}
     and exists (select 1 from articles_fts f
                 where f.articles_fts match fts_query(:q) and f.rowid = b.id)) as total"""
     # How many articles have the words (`matches`, read once for both columns); of the
@@ -335,7 +359,7 @@ def search_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
 paired as materialized (
   select a.id from {matched} and a.paired
 )
-select (select matches from n) as matches, (case when {_NO_FILTERS}
+select (select matches from n) as matches, (case when {unfiltered}
   then (select matches from n)
   else (select count(*) from {matched}) end) - (
   select count(*) from paired p where exists (
@@ -347,7 +371,9 @@ select (select matches from n) as matches, (case when {_NO_FILTERS}
 MATCHES_SQL = "select count(*) as matches from articles_fts where articles_fts match fts_query(:q)"
 
 
-def sample_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
+def sample_count_sql(
+    *, fold_copies: bool = False, facts: bool = True, filters: frozenset[str] | None = None
+) -> str:
     """Of the matches with ids in the windows :windows (a JSON list of [lo, hi] id ranges,
     each read by a seek in the full-text index): `matches`, those that pass the filters
     (`kept`) and the ids of these that have a copy archived before them (`later_copies`,
@@ -356,6 +382,7 @@ def sample_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
     window (FTS5 does not take over the rowid test), 0.4 µs a match (`the` on 100,000 articles,
     20 windows: 9.6 -> 1.5 ms)."""
     rows = "article_facts" if facts else "articles"
+    where = set_filters_sql(filters)
     later = "0"
     if fold_copies:
         paired = "a.paired and " if facts else ""
@@ -365,8 +392,8 @@ def sample_count_sql(*, fold_copies: bool = False, facts: bool = True) -> str:
   select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(:windows)
 )
 select count(*) as matches,
-  coalesce(sum(case when {FILTERS} then 1 else 0 end), 0) as kept,
-  group_concat(case when {FILTERS} and {later} then a.id end) as later_copies
+  coalesce(sum(case when {where} then 1 else 0 end), 0) as kept,
+  group_concat(case when {where} and {later} then a.id end) as later_copies
 from w cross join articles_fts cross join {rows} a on a.id = articles_fts.rowid
 where articles_fts match fts_query(:q) and articles_fts.rowid between w.lo and w.hi"""
 
@@ -375,14 +402,7 @@ def filtered_ids_sql(filters: dict[str, str]) -> str:
     """The ids of the articles that pass the filters set in `filters` (source, language,
     author, since, until), in id order: only the conditions of the filters that are set, so
     SQLite reads them from the covering indexes and article_authors."""
-    conditions = {
-        "source": "a.source = :source",
-        "language": "a.language = :language",
-        "author": "a.id in (select article_id from article_authors where author = :author)",
-        "since": "a.published >= :since",
-        "until": "a.published <= :until || '~'",
-    }
-    where = " and ".join(sql for name, sql in conditions.items() if filters.get(name)) or "1"
+    where = set_filters_sql(frozenset(name for name in FILTER_CONDITIONS if filters.get(name)))
     return f"select a.id from articles a where {where} order by a.id"
 
 
