@@ -264,7 +264,9 @@ def search(
     rows = _run(
         db_path_or_db,
         query,
-        lambda conn: search_sql(cap=None, fold_copies=has_copies(conn)),
+        lambda conn: search_sql(
+            cap=None, fold_copies=has_copies(conn), days=has_table(conn, "published_days")
+        ),
         params,
     )
     for row in rows:
@@ -471,5 +473,6 @@ def search_order(
     if too_common_to_rank(conn, query, matches):
         return Order(newest_first=True, too_common=True)
     params = _params(query, filters, sort="", limit="", offset="")
-    cut = _run(conn, query, lambda _: window_cut_sql(), params)[0]["cut"]
+    days = has_table(conn, "published_days")
+    cut = _run(conn, query, lambda _: window_cut_sql(days=days), params)[0]["cut"]
     return Order(newest_first=False, window=RANK_WINDOW if cut else None)

@@ -547,3 +547,35 @@ def m014_indexes_for_a_million(db: sqlite_utils.Database) -> None:
         "create index if not exists idx_articles_changed on articles (last_changed)"
         " where version > 1"
     )
+
+
+@migrations()
+def m015_published_days(db: sqlite_utils.Database) -> None:
+    # The ids of each day's articles (by publication date), for a search with dates: its id
+    # range was the smallest and largest id of every article in the date range, read from the
+    # publication date index (39 ms for eight months of 370,000 articles, on every search page
+    # with a since date); from here it is a few hundred rows. Ids only grow: a deleted article
+    # or one whose date changed leaves its old day's range wider than needed, which a search
+    # only reads a little more of (its filters still apply), never narrower.
+    db.execute(
+        """create table published_days (
+             day text primary key, first_id integer not null, last_id integer not null
+           ) without rowid"""
+    )
+    for event in ("insert", "update of id, published"):
+        name = "published_days_ai" if event == "insert" else "published_days_au"
+        db.execute(
+            f"""create trigger {name} after {event} on articles
+                when new.published is not null begin
+                  insert into published_days (day, first_id, last_id)
+                    values (substr(new.published, 1, 10), new.id, new.id)
+                    on conflict (day) do update set
+                      first_id = min(first_id, excluded.first_id),
+                      last_id = max(last_id, excluded.last_id);
+                end"""
+        )
+    db.execute(
+        """insert into published_days (day, first_id, last_id)
+           select substr(published, 1, 10), min(id), max(id) from articles
+           where published is not null group by 1"""
+    )
