@@ -190,14 +190,25 @@ def has_copies(conn: sqlite3.Connection) -> bool:
     return has_table(conn, "similar_articles")
 
 
+FILTER_NAMES = ("source", "since", "until", "language", "author")
+
+
 def _params(query: str, filters: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    names = ("source", "since", "until", "language", "author")
-    return {"q": query, **{name: filters.get(name) or "" for name in names}, **extra}
+    return {"q": query, **{name: filters.get(name) or "" for name in FILTER_NAMES}, **extra}
 
 
-def count_sql_for(conn: sqlite3.Connection) -> str:
-    """The count SQL (browse.queries.search_count_sql) for this archive's tables."""
-    return search_count_sql(fold_copies=has_copies(conn), facts=has_table(conn, "article_facts"))
+def _set_filters(params: dict[str, Any]) -> frozenset[str]:
+    return frozenset(name for name in FILTER_NAMES if params.get(name))
+
+
+def count_sql_for(conn: sqlite3.Connection, params: dict[str, Any] | None = None) -> str:
+    """The count SQL (browse.queries.search_count_sql) for this archive's tables and, given
+    the search's `params`, for the filters set in them only."""
+    return search_count_sql(
+        fold_copies=has_copies(conn),
+        facts=has_table(conn, "article_facts"),
+        filters=None if params is None else _set_filters(params),
+    )
 
 
 def _run(db: Any, query: str, sql_for, params: dict[str, Any]) -> list[dict]:
@@ -253,7 +264,9 @@ def search(
     rows = _run(
         db_path_or_db,
         query,
-        lambda conn: search_sql(cap=None, fold_copies=has_copies(conn)),
+        lambda conn: search_sql(
+            cap=None, fold_copies=has_copies(conn), days=has_table(conn, "published_days")
+        ),
         params,
     )
     for row in rows:
@@ -268,7 +281,8 @@ def count_matches(
 ) -> int:
     """How many results `search` has for `query` with the same filters (copies of a story
     counted once). Raises SearchQueryError when the query is not valid search syntax."""
-    rows = _run(db_path_or_db, query, count_sql_for, _params(query, filters))
+    params = _params(query, filters)
+    rows = _run(db_path_or_db, query, lambda conn: count_sql_for(conn, params), params)
     return rows[0]["total"]
 
 
@@ -345,7 +359,7 @@ def _filter_sample(
 
 
 def _exact(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> Total:
-    (row,) = _run(conn, query, count_sql_for, params)
+    (row,) = _run(conn, query, lambda _: count_sql_for(conn, params), params)
     matches = row["matches"] if "matches" in row else match_count(conn, query)
     return Total(row["total"], True, matches)
 
@@ -369,7 +383,7 @@ def search_total(
     SAMPLE_MATCHES of them (the same sample for the same archive, so pages agree). Raises
     SearchQueryError when the query is not valid search syntax."""
     params = _params(query, filters)
-    filtered = any(params[name] for name in ("source", "since", "until", "language", "author"))
+    filtered = bool(_set_filters(params))
     conn, opened = _connect(db_path_or_db)
     try:
         return _total(conn, query, params, filtered)
@@ -401,7 +415,7 @@ def _total(conn: sqlite3.Connection, query: str, params: dict[str, Any], filtere
     if windows[0][1] - windows[0][0] + 1 >= last_id / len(windows):  # the sample is everything
         return _exact(conn, query, params)
     sample = {**params, "windows": json.dumps(windows)}
-    sql = sample_count_sql(fold_copies=copies, facts=facts)
+    sql = sample_count_sql(fold_copies=copies, facts=facts, filters=_set_filters(params))
     (row,) = _run(conn, query, lambda _: sql, sample)
     sampled, kept = row["matches"], row["kept"]
     if kept < SAMPLE_MIN_KEPT:  # the filters keep a small share: sample what they keep
@@ -459,5 +473,6 @@ def search_order(
     if too_common_to_rank(conn, query, matches):
         return Order(newest_first=True, too_common=True)
     params = _params(query, filters, sort="", limit="", offset="")
-    cut = _run(conn, query, lambda _: window_cut_sql(), params)[0]["cut"]
+    days = has_table(conn, "published_days")
+    cut = _run(conn, query, lambda _: window_cut_sql(days=days), params)[0]["cut"]
     return Order(newest_first=False, window=RANK_WINDOW if cut else None)

@@ -11,6 +11,7 @@ from pipelines.archive.articles import SIMILAR_MAX_DISTANCE
 from pipelines.archive.schema import (
     m008_summaries_for_scale,
     m012_article_facts,
+    m015_published_days,
     open_archive,
     simhash_bands,
 )
@@ -165,6 +166,41 @@ def test_article_facts_follow_the_articles_and_their_copies(db):
     assert {row[0] for row in _facts(db) if row[4]} == {3}
 
 
+def _days(db) -> dict[str, tuple[int, int]]:
+    return {day: (lo, hi) for day, lo, hi in db.execute("select * from published_days")}
+
+
+def _days_recounted(db) -> dict[str, tuple[int, int]]:
+    rows = db.execute(
+        "select substr(published, 1, 10), min(id), max(id) from articles"
+        " where published is not null group by 1"
+    )
+    return {day: (lo, hi) for day, lo, hi in rows}
+
+
+def test_published_days_hold_the_ids_of_each_days_articles(db):
+    for n in range(12):  # ids in crawl order, dates not: a story found late gets a high id
+        day, hour = n % 4 + 1, n % 10
+        item = article(url=f"https://news.example/{n}", text=f"Story number {n}.")
+        item.published = f"2025-03-0{day}T1{hour}:00:00Z"
+        store(db, item)
+    store(db, article(url="https://news.example/undated", text="No date on this one."))
+    assert _days(db) == _days_recounted(db)
+    assert _days(db)["2025-03-01"] == (1, 9)
+    db.execute("update articles set published = '2025-02-28T23:00:00Z' where id = 9")
+    assert _days(db)["2025-02-28"] == (9, 9)
+    # the day it left keeps its range: wider than its articles' ids, never narrower
+    assert _days(db)["2025-03-01"] == (1, 9) != _days_recounted(db)["2025-03-01"]
+    for day, (lo, hi) in _days_recounted(db).items():
+        assert _days(db)[day][0] <= lo and _days(db)[day][1] >= hi
+    # the migration fills the table of an archive written before it
+    db.execute("drop table published_days")
+    for name in ("published_days_ai", "published_days_au"):
+        db.execute(f"drop trigger {name}")
+    m015_published_days(db)
+    assert _days(db) == _days_recounted(db)
+
+
 def test_hashes_a_few_bits_apart_share_a_band():
     rng = random.Random(5)
     for _ in range(2000):
@@ -189,3 +225,11 @@ def test_the_chart_draws_the_long_tail_of_sources_as_one_bar_a_day():
     legend = 8  # seven sources and "other"
     assert svg.count("<rect") == 3 * 8 + legend
     assert "2025-01-01 23 other sources: " + str(sum(range(1, 24))) in svg
+
+
+def test_article_html_is_counted_from_an_index_that_grows_at_its_end(db):
+    # datasette's database page counts every table: from this index, not from the rows (each
+    # a compressed page) nor from an index that takes each new entry in its middle (`size`)
+    plan = db.execute("explain query plan select count(*) from article_html").fetchone()
+    assert plan[3] == "SCAN article_html USING COVERING INDEX idx_article_html_article_id"
+    assert [index.name for index in db["article_html"].indexes] == ["idx_article_html_article_id"]

@@ -154,8 +154,10 @@ def canned_queries(datasette, database):
         return None
 
     # Datasette asks on every table and query page: no query of the database for this.
-    has_similar = "similar_articles" in _table_names(datasette, database)
-    return archive_canned_queries(has_similar=has_similar)
+    tables = _table_names(datasette, database)
+    return archive_canned_queries(
+        has_similar="similar_articles" in tables, has_days="published_days" in tables
+    )
 
 
 @hookimpl
@@ -488,8 +490,10 @@ async def search_json_route(datasette, request):
         from datasette.views.table import TableView
 
         return await TableView.as_view(datasette)(request, None)
-    has_similar = "similar_articles" in _table_names(datasette, database)
-    return await search_api.search_json(datasette, request, database, has_similar)
+    tables = _table_names(datasette, database)
+    return await search_api.search_json(
+        datasette, request, database, "similar_articles" in tables, "published_days" in tables
+    )
 
 
 @hookimpl

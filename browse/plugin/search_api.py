@@ -128,7 +128,9 @@ def _order_json(order: Order | None) -> str | None:
     return "best match first"
 
 
-async def search_json(datasette, request, database: str, has_similar: bool) -> Response:
+async def search_json(
+    datasette, request, database: str, has_similar: bool, has_days: bool = False
+) -> Response:
     """The search's JSON API (/<database>/search.json) of the archive `database`: datasette's
     JSON for the canned query plus the total and datasette's paging keys (`next`, `next_url`;
     follow ?_next=)."""
@@ -144,7 +146,7 @@ async def search_json(datasette, request, database: str, has_similar: bool) -> R
     params.update(limit=str(limit), offset=str(offset))
     db = datasette.get_database(database)
     try:
-        result = await db.execute(search_sql(fold_copies=has_similar), params)
+        result = await db.execute(search_sql(fold_copies=has_similar, days=has_days), params)
         if params["q"].strip():
             total, order = await search_facts(datasette, database, args)
         else:
