@@ -472,6 +472,12 @@ def search_order(
         return Order(newest_first=True)
     if too_common_to_rank(conn, query, matches):
         return Order(newest_first=True, too_common=True)
+    if not (filters.get("since") or filters.get("until")):
+        # Undated, the window is the RANK_WINDOW newest matches of the whole archive (filters
+        # apply within it): it cuts the matches exactly when there are RANK_WINDOW of them or
+        # more, which `matches` tells without reading the full-text index again (an estimated
+        # `matches` is one past EXACT_MATCHES, far more than RANK_WINDOW).
+        return Order(newest_first=False, window=RANK_WINDOW if matches >= RANK_WINDOW else None)
     params = _params(query, filters, sort="", limit="", offset="")
     days = has_table(conn, "published_days")
     cut = _run(conn, query, lambda _: window_cut_sql(days=days), params)[0]["cut"]
