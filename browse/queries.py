@@ -98,12 +98,13 @@ TIE_BREAK = "a.published desc, a.id desc"
 TIES = 100
 
 # One pass over the matches with ids in [lo, hi] (and `extra`) that pass the filters: the best
-# by rank or the newest, at most `n`. Snippets come later, for the rows of the page only. `run`
-# tells whether the pass runs: LIMIT 0 skips it. `part` orders the passes: the window's
-# matches come first.
+# by rank or the newest, at most `n`. Each match's filters and date are read from `rows`:
+# article_facts where the archive has it (40-odd bytes a row, not the article's text).
+# Snippets come later, for the rows of the page only. `run` tells whether the pass runs:
+# LIMIT 0 skips it. `part` orders the passes: the window's matches come first.
 _RANKED = f"""select * from (
     select a.id, articles_fts.rank as rank, null as snippet, {{part}} as part
-    from articles_fts cross join articles a on a.id = articles_fts.rowid
+    from articles_fts cross join {{rows}} a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
       and articles_fts.rowid between {{lo}} and {{hi}} {{extra}} and {FILTERS} {{fold}}
     order by articles_fts.rank
@@ -111,7 +112,7 @@ _RANKED = f"""select * from (
   )"""
 _NEWEST = f"""select * from (
     select a.id, null as rank, null as snippet, {{part}} as part
-    from articles_fts cross join articles a on a.id = articles_fts.rowid
+    from articles_fts cross join {{rows}} a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q)
       and articles_fts.rowid between {{lo}} and {{hi}} and {FILTERS} {{fold}}
     order by {TIE_BREAK}
@@ -186,8 +187,11 @@ def search_ctes(
     offset. With `fold_copies` (an archive with similar_articles),
     copies of a story on several sources are one hit. With `days` (an archive with the
     published_days table) the id range of a date range is read from there: a few hundred rows
-    instead of every article in the range (39 ms for eight months of 370,000 articles)."""
-    fold = _FOLD_IN_SEARCH if fold_copies else ""
+    instead of every article in the range (39 ms for eight months of 370,000 articles), and
+    each match's filters and date from article_facts instead of the article's wide row."""
+    # article_facts came before published_days (m012, m015): an archive with one has both
+    rows = "article_facts" if days else "articles"
+    fold = _FOLD_IN_SEARCH.replace("join articles b", f"join {rows} b") if fold_copies else ""
     if days:
         lo = f"(select min(first_id) from published_days where {_DAY_RANGE})"
         hi = f"(select max(last_id) from published_days where {_DAY_RANGE})"
@@ -241,6 +245,7 @@ pass1 as materialized (
             run="1",
             n="(select n from opts)",
             part="0",
+            rows=rows,
         )
     }
   union all
@@ -252,6 +257,7 @@ pass1 as materialized (
             run="1",
             n="(select n from opts)",
             part="0",
+            rows=rows,
         )
     }
 ),
@@ -268,6 +274,7 @@ pass2 as materialized (
             run=f"{_RANKED_WINDOW_CUT} and {_TOO_FEW}",
             n=_REST,
             part="1",
+            rows=rows,
         )
     }
   union all
@@ -278,12 +285,13 @@ pass2 as materialized (
             run=f"{_NEWEST_WINDOW_CUT} and {_TOO_FEW}",
             n=_REST,
             part="1",
+            rows=rows,
         )
     }
 ),
 page as materialized (
   select hits.* from (select * from pass1 union all select * from pass2) hits
-    join articles a on a.id = hits.id
+    join {rows} a on a.id = hits.id
   order by hits.part, hits.rank, {TIE_BREAK}
   limit (select lim from opts) offset (select skip from opts)
 ),
