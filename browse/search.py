@@ -19,10 +19,15 @@ import markupsafe
 
 from browse.queries import (
     COMMON_PROBE,
+    COMMON_RUN_IDS,
+    COMMON_RUNS,
+    COMMON_SPREAD_FROM,
     MARK_END,
     MARK_START,
     MATCHES_SQL,
     RANK_WINDOW,
+    WINDOW_MATCHES_SQL,
+    common_run_starts,
     filtered_ids_sql,
     folds_sql,
     sample_count_sql,
@@ -458,9 +463,11 @@ class Order:
 
 def too_common_to_rank(conn: sqlite3.Connection, query: str, matches: int) -> bool:
     """Whether a search with `matches` articles matching `query` is shown newest first because
-    its words are in more than half of the articles: browse.queries.TOO_COMMON, in Python."""
+    its words are in more than half of the articles: browse.queries.TOO_COMMON, in Python
+    (past COMMON_SPREAD_FROM articles decided from runs of ids, not from `matches`)."""
     last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
-    if matches <= max(RANK_WINDOW, last_id // 2):
+    spread = last_id > COMMON_SPREAD_FROM
+    if not spread and matches <= max(RANK_WINDOW, last_id // 2):
         return False
     newest = _run(
         conn,
@@ -471,7 +478,13 @@ def too_common_to_rank(conn: sqlite3.Connection, query: str, matches: int) -> bo
         ),
         {"q": query, "after": last_id - COMMON_PROBE},
     )[0]["n"]
-    return newest * 2 > COMMON_PROBE
+    if newest * 2 <= COMMON_PROBE or not spread:
+        return newest * 2 > COMMON_PROBE
+    runs = [(lo, lo + COMMON_RUN_IDS - 1) for lo in common_run_starts(last_id)]
+    sampled = _run(
+        conn, query, lambda _: WINDOW_MATCHES_SQL, {"q": query, "windows": json.dumps(runs)}
+    )
+    return sampled[0]["n"] * 2 > COMMON_RUNS * COMMON_RUN_IDS
 
 
 def search_order(
