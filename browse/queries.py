@@ -187,18 +187,20 @@ def common_run_starts(last_id: int) -> list[int]:
 
 _LAST_ID = "(select coalesce(max(id), 0) from articles)"
 _HALF = f"(select max({RANK_WINDOW}, coalesce(max(id), 0) / 2) from articles)"
-_SPREAD_RUNS = " + ".join(
-    f"""(select count(*) from articles_fts where articles_fts match fts_query(:q)
-        and rowid between {_LAST_ID} * {2 * k + 1} / {2 * COMMON_RUNS} - {COMMON_RUN_IDS // 2}
-          and {_LAST_ID} * {2 * k + 1} / {2 * COMMON_RUNS} + {COMMON_RUN_IDS // 2 - 1})"""
-    for k in range(COMMON_RUNS)
-)
+# One full-text cursor per run, from a list of the runs: the search SQL is prepared on every
+# new connection, and twenty subqueries here doubled its preparing (53 -> 108 ms).
+_RUN_MIDDLES = ", ".join(f"({2 * k + 1})" for k in range(COMMON_RUNS))
+_SPREAD_RUNS = f"""(with runs (k) as (values {_RUN_MIDDLES})
+    select count(*) from runs cross join articles_fts
+    where articles_fts match fts_query(:q)
+      and articles_fts.rowid between {_LAST_ID} * runs.k / {2 * COMMON_RUNS} - {COMMON_RUN_IDS // 2}
+        and {_LAST_ID} * runs.k / {2 * COMMON_RUNS} + {COMMON_RUN_IDS // 2 - 1})"""
 TOO_COMMON = f"""(case when (select count(*) from articles_fts
       where articles_fts match fts_query(:q)
         and rowid > {_LAST_ID} - {COMMON_PROBE}) * 2
       > {COMMON_PROBE}
   then (case when {_LAST_ID} > {COMMON_SPREAD_FROM}
-    then ({_SPREAD_RUNS}) * 2 > {COMMON_RUNS * COMMON_RUN_IDS}
+    then {_SPREAD_RUNS} * 2 > {COMMON_RUNS * COMMON_RUN_IDS}
     else (select count(*) from (select 1 from articles_fts where articles_fts match fts_query(:q)
        limit {_HALF} + 1)) > {_HALF} end)
   else 0 end)"""
