@@ -401,6 +401,23 @@ def search_count_sql(
     and {where} and {where.replace("a.", "b.")}
     and exists (select 1 from articles_fts f
                 where f.articles_fts match fts_query(:q) and f.rowid = b.id)) as total"""
+    if filters is not None and not filters:
+        # No filters: the matches are read from the full-text index alone, and those with a
+        # copy found by probing similar_articles' primary key, not by looking each match up
+        # in article_facts (police on 60,000 articles: 9.2 -> 3.1 ms).
+        return """with m as materialized (
+  select count(*) as matches, json_group_array(rowid)
+      filter (where rowid in (select article_id from similar_articles)) as paired_ids
+  from articles_fts where articles_fts match fts_query(:q)
+),
+paired as materialized (
+  select value as id from m, json_each(m.paired_ids)
+)
+select (select matches from m) as matches, (select matches from m) - (
+  select count(*) from paired p where exists (
+    select 1 from similar_articles s
+    where s.article_id = p.id and s.similar_id < p.id
+      and s.similar_id in (select id from paired))) as total"""
     # One pass over the matches (each a full-text scan: two or three passes cost 6-11 ms more
     # each on 500,000 articles, a phrase the most): how many have the words (`matches`), how
     # many of them pass the filters, and the ids of these that have a copy. One of those is
