@@ -190,11 +190,12 @@ _HALF = f"(select max({RANK_WINDOW}, coalesce(max(id), 0) / 2) from articles)"
 # One full-text cursor per run, from a list of the runs: the search SQL is prepared on every
 # new connection, and twenty subqueries here doubled its preparing (53 -> 108 ms).
 _RUN_MIDDLES = ", ".join(f"({2 * k + 1})" for k in range(COMMON_RUNS))
+_RUN_MIDDLE = f"(select max(id) from articles) * runs.k / {2 * COMMON_RUNS}"
 _SPREAD_RUNS = f"""(with runs (k) as (values {_RUN_MIDDLES})
     select count(*) from runs cross join articles_fts
     where articles_fts match fts_query(:q)
-      and articles_fts.rowid between {_LAST_ID} * runs.k / {2 * COMMON_RUNS} - {COMMON_RUN_IDS // 2}
-        and {_LAST_ID} * runs.k / {2 * COMMON_RUNS} + {COMMON_RUN_IDS // 2 - 1})"""
+      and articles_fts.rowid between {_RUN_MIDDLE} - {COMMON_RUN_IDS // 2}
+        and {_RUN_MIDDLE} + {COMMON_RUN_IDS // 2 - 1})"""
 TOO_COMMON = f"""(case when (select count(*) from articles_fts
       where articles_fts match fts_query(:q)
         and rowid > {_LAST_ID} - {COMMON_PROBE}) * 2
