@@ -219,11 +219,7 @@ TOO_COMMON = f"""(case when (select count(*) from articles_fts
 
 
 def search_ctes(
-    *,
-    cap: int | None = MAX_PAGE,
-    fold_copies: bool = False,
-    days: bool = False,
-    ranks: bool = True,
+    *, cap: int | None = MAX_PAGE, fold_copies: bool = False, days: bool = False
 ) -> str:
     """The CTEs of a search: `page` holds one page of hits (id, rank, snippet, part), best first
     (or newest first with sort=newest, or when the words are too common to rank: TOO_COMMON).
@@ -232,13 +228,9 @@ def search_ctes(
     copies of a story on several sources are one hit. With `days` (an archive with the
     published_days table) the id range of a date range is read from there: a few hundred rows
     instead of every article in the range (39 ms for eight months of 370,000 articles), and
-    each match's filters and date from article_facts instead of the article's wide row.
-    Without `ranks` the window's matches are read without their rank (for window_cut_sql)."""
+    each match's filters and date from article_facts instead of the article's wide row."""
     # article_facts came before published_days (m012, m015): an archive with one has both
     rows = "article_facts" if days else "articles"
-    window_rank = "null"
-    if ranks:  # only when the window is ranked: bm25 costs about 2 µs a match
-        window_rank = "case when (select newest from opts) or :until != '' then null else rank end"
     fold = _FOLD_IN_SEARCH.replace("join articles b", f"join {rows} b") if fold_copies else ""
     if days:
         lo = f"(select min(first_id) from published_days where {_DAY_RANGE})"
@@ -262,7 +254,7 @@ bounds as (
 -- three: `inflat*` 70 -> 53 ms, `"interest rates"` 54 -> 35)...
 recent_matches as materialized (
   select rowid as id,
-    {window_rank} as rank
+    case when (select newest from opts) or :until != '' then null else rank end as rank
   from articles_fts
   where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
     and rowid between (select lo from bounds) and (select hi from bounds)
@@ -387,7 +379,7 @@ order by page.part, page.rank, {TIE_BREAK}"""
 def window_cut_sql(*, days: bool = False) -> str:
     """Whether a best-first search ranks only the RANK_WINDOW newest matches (earliest with an
     until date) of its date range before the others: `cut`."""
-    return f"""{search_ctes(days=days, ranks=False)}
+    return f"""{search_ctes(days=days)}
 select {_RANKED_WINDOW_CUT} as cut"""
 
 
