@@ -118,17 +118,6 @@ _NEWEST = f"""select * from (
     order by {TIE_BREAK}
     limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
   )"""
-# The ranked pass over the window's matches when they are the newest ones (no until date):
-# read from recent_matches (id, rank), not from another full-text cursor. (The newest-first
-# pass read from there too took 68 ms instead of 7 for `minister` on a million articles.)
-_RECENT_RANKED = f"""select * from (
-    select a.id, h.rank as rank, null as snippet, 0 as part
-    from recent_matches h cross join {{rows}} a on a.id = h.id
-    where {FILTERS} {{fold}}
-    order by h.rank
-    limit (case when not (select newest from opts) and :until = ''
-           then (select n from opts) + {TIES} else 0 end)
-  )"""
 # Newest first by walking the publication date index and probing the full-text index for each
 # article: quick when the matches are many, which is when it runs. With dates, the walk starts
 # at the end of the date range (a range of the index: `(:since = '' or ...)` is no range).
@@ -248,21 +237,14 @@ bounds as (
     case when :since = '' and :until = '' then 0 else {lo} end as lo,
     case when :since = '' and :until = '' then (select max(id) from articles) else {hi} end as hi
 ),
--- the {RANK_WINDOW:,} newest matches in that range, from one full-text cursor, with their rank
--- when they are the window that is ranked (a cursor of a prefix query costs 8 ms on a million
--- articles, its words' lists merged first; the window, its first id and its matches took
--- three: `inflat*` 70 -> 53 ms, `"interest rates"` 54 -> 35)...
-recent_matches as materialized (
-  select rowid as id,
-    case when (select newest from opts) or :until != '' then null else rank end as rank
-  from articles_fts
-  where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
-    and rowid between (select lo from bounds) and (select hi from bounds)
-  order by rowid desc limit {RANK_WINDOW}
-),
+-- the {RANK_WINDOW:,} newest matches in that range...
 recent as (
-  select case when count(*) >= {RANK_WINDOW} then min(id) else (select lo from bounds) end as lo
-  from recent_matches
+  select coalesce(
+    (select rowid from articles_fts
+     where articles_fts match fts_query(:q)
+       and rowid between (select lo from bounds) and (select hi from bounds)
+     order by rowid desc limit 1 offset {RANK_WINDOW - 1}),
+    (select lo from bounds)) as lo
 ),
 -- ...or with an until date the earliest (backfilled old stories get new ids, so the articles
 -- of a past date range are packed at the low end of its id range)
@@ -276,16 +258,20 @@ window as (
        order by rowid limit 1 offset {RANK_WINDOW - 1}),
       (select hi from bounds)) end as hi
 ),
+-- the matches among the newest ones (recent), for folding copies (read only when a copy is there)
+recent_matches as materialized (
+  select rowid as id from articles_fts
+  where articles_fts match fts_query(:q)
+    and rowid between (select lo from recent) and (select hi from bounds)
+),
 pass1 as materialized (
-  {_RECENT_RANKED.format(fold=fold, rows=rows)}
-  union all
   {
         _RANKED.format(
             lo="(select lo from window)",
             hi="(select hi from window)",
             extra="",
             fold=fold,
-            run=":until != ''",
+            run="1",
             n="(select n from opts)",
             part="0",
             rows=rows,
