@@ -206,13 +206,17 @@ def _set_filters(params: dict[str, Any]) -> frozenset[str]:
     return frozenset(name for name in FILTER_NAMES if params.get(name))
 
 
-def count_sql_for(conn: sqlite3.Connection, params: dict[str, Any] | None = None) -> str:
+def count_sql_for(
+    conn: sqlite3.Connection, params: dict[str, Any] | None = None, dense: bool = False
+) -> str:
     """The count SQL (browse.queries.search_count_sql) for this archive's tables and, given
-    the search's `params`, for the filters set in them only."""
+    the search's `params`, for the filters set in them only; `dense`: the words are likely
+    in more than half of the articles."""
     return search_count_sql(
         fold_copies=has_copies(conn),
         facts=has_table(conn, "article_facts"),
         filters=None if params is None else _set_filters(params),
+        dense=dense,
     )
 
 
@@ -368,8 +372,10 @@ def _filter_sample(
     return Total(value, False, matches, len(sample), True, matches_exact)
 
 
-def _exact(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> Total:
-    (row,) = _run(conn, query, lambda _: count_sql_for(conn, params), params)
+def _exact(
+    conn: sqlite3.Connection, query: str, params: dict[str, Any], dense: bool = False
+) -> Total:
+    (row,) = _run(conn, query, lambda _: count_sql_for(conn, params, dense), params)
     matches = row["matches"] if "matches" in row else match_count(conn, query)
     return Total(row["total"], True, matches)
 
@@ -420,11 +426,11 @@ def _total(conn: sqlite3.Connection, query: str, params: dict[str, Any], filtere
     last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
     likely = _likely_matches(conn, query, last_id)
     if likely <= most:
-        return _exact(conn, query, params)
+        return _exact(conn, query, params, dense=likely * 2 > last_id)
     windows = _windows(last_id, likely, SAMPLE_WINDOWS)
     span = sum(hi - lo + 1 for lo, hi in windows)
     if span >= last_id:  # the sample is everything
-        return _exact(conn, query, params)
+        return _exact(conn, query, params, dense=likely * 2 > last_id)
     facts = has_table(conn, "article_facts")
     sample = {**params, "windows": json.dumps(windows)}
     sql = sample_count_sql(fold_copies=copies, facts=facts, filters=_set_filters(params))
@@ -436,7 +442,7 @@ def _total(conn: sqlite3.Connection, query: str, params: dict[str, Any], filtere
     share = last_id / span
     matches = round(sampled * share)
     if matches <= most or not sampled:
-        return _exact(conn, query, params)
+        return _exact(conn, query, params, dense=matches * 2 > last_id)
     if kept < SAMPLE_MIN_KEPT:  # the filters keep a small share: sample what they keep
         return _filter_sample(conn, query, params, matches, copies, facts, False)
     later = [int(i) for i in (row["later_copies"] or "").split(",") if i]
