@@ -98,12 +98,13 @@ TIE_BREAK = "a.published desc, a.id desc"
 TIES = 100
 
 # One pass over the matches with ids in [lo, hi] (and `extra`) that pass the filters: the best
-# by rank or the newest, at most `n`. Snippets come later, for the rows of the page only. `run`
-# tells whether the pass runs: LIMIT 0 skips it. `part` orders the passes: the window's
-# matches come first.
+# by rank or the newest, at most `n`. Each match's filters and date are read from `rows`:
+# article_facts where the archive has it (40-odd bytes a row, not the article's text).
+# Snippets come later, for the rows of the page only. `run` tells whether the pass runs:
+# LIMIT 0 skips it. `part` orders the passes: the window's matches come first.
 _RANKED = f"""select * from (
     select a.id, articles_fts.rank as rank, null as snippet, {{part}} as part
-    from articles_fts cross join articles a on a.id = articles_fts.rowid
+    from articles_fts cross join {{rows}} a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
       and articles_fts.rowid between {{lo}} and {{hi}} {{extra}} and {FILTERS} {{fold}}
     order by articles_fts.rank
@@ -111,7 +112,7 @@ _RANKED = f"""select * from (
   )"""
 _NEWEST = f"""select * from (
     select a.id, null as rank, null as snippet, {{part}} as part
-    from articles_fts cross join articles a on a.id = articles_fts.rowid
+    from articles_fts cross join {{rows}} a on a.id = articles_fts.rowid
     where articles_fts match fts_query(:q)
       and articles_fts.rowid between {{lo}} and {{hi}} and {FILTERS} {{fold}}
     order by {TIE_BREAK}
@@ -167,13 +168,42 @@ SNIPPET_CURSOR_IDS = 50_000
 # CASE, as SQLite evaluates both sides of an AND (the count cost 9 ms on 370,000 articles for
 # a word in 40% of them).
 COMMON_PROBE = 1_000
+# Past COMMON_SPREAD_FROM articles, counting the matches up to half of the archive costs too
+# much (500,000 of `the` on a million articles: 40 ms, on every page of such a search): the
+# share is read instead from COMMON_RUNS runs of COMMON_RUN_IDS ids spread evenly over the
+# ids (a seek each in the full-text index), and more than half of them matching decides.
+COMMON_SPREAD_FROM = 40_000
+COMMON_RUNS = 20
+COMMON_RUN_IDS = 100
+
+
+def common_run_starts(last_id: int) -> list[int]:
+    """The first id of each run of the too-common sample (TOO_COMMON) of an archive whose
+    highest id is `last_id`: the middle of each of COMMON_RUNS equal parts, less half a run."""
+    return [
+        (2 * k + 1) * last_id // (2 * COMMON_RUNS) - COMMON_RUN_IDS // 2 for k in range(COMMON_RUNS)
+    ]
+
+
+_LAST_ID = "(select coalesce(max(id), 0) from articles)"
 _HALF = f"(select max({RANK_WINDOW}, coalesce(max(id), 0) / 2) from articles)"
+# One full-text cursor per run, from a list of the runs: the search SQL is prepared on every
+# new connection, and twenty subqueries here doubled its preparing (53 -> 108 ms).
+_RUN_MIDDLES = ", ".join(f"({2 * k + 1})" for k in range(COMMON_RUNS))
+_RUN_MIDDLE = f"(select max(id) from articles) * runs.k / {2 * COMMON_RUNS}"
+_SPREAD_RUNS = f"""(with runs (k) as (values {_RUN_MIDDLES})
+    select count(*) from runs cross join articles_fts
+    where articles_fts match fts_query(:q)
+      and articles_fts.rowid between {_RUN_MIDDLE} - {COMMON_RUN_IDS // 2}
+        and {_RUN_MIDDLE} + {COMMON_RUN_IDS // 2 - 1})"""
 TOO_COMMON = f"""(case when (select count(*) from articles_fts
       where articles_fts match fts_query(:q)
-        and rowid > (select coalesce(max(id), 0) from articles) - {COMMON_PROBE}) * 2
+        and rowid > {_LAST_ID} - {COMMON_PROBE}) * 2
       > {COMMON_PROBE}
-  then (select count(*) from (select 1 from articles_fts where articles_fts match fts_query(:q)
-       limit {_HALF} + 1)) > {_HALF}
+  then (case when {_LAST_ID} > {COMMON_SPREAD_FROM}
+    then {_SPREAD_RUNS} * 2 > {COMMON_RUNS * COMMON_RUN_IDS}
+    else (select count(*) from (select 1 from articles_fts where articles_fts match fts_query(:q)
+       limit {_HALF} + 1)) > {_HALF} end)
   else 0 end)"""
 
 
@@ -186,8 +216,11 @@ def search_ctes(
     offset. With `fold_copies` (an archive with similar_articles),
     copies of a story on several sources are one hit. With `days` (an archive with the
     published_days table) the id range of a date range is read from there: a few hundred rows
-    instead of every article in the range (39 ms for eight months of 370,000 articles)."""
-    fold = _FOLD_IN_SEARCH if fold_copies else ""
+    instead of every article in the range (39 ms for eight months of 370,000 articles), and
+    each match's filters and date from article_facts instead of the article's wide row."""
+    # article_facts came before published_days (m012, m015): an archive with one has both
+    rows = "article_facts" if days else "articles"
+    fold = _FOLD_IN_SEARCH.replace("join articles b", f"join {rows} b") if fold_copies else ""
     if days:
         lo = f"(select min(first_id) from published_days where {_DAY_RANGE})"
         hi = f"(select max(last_id) from published_days where {_DAY_RANGE})"
@@ -241,6 +274,7 @@ pass1 as materialized (
             run="1",
             n="(select n from opts)",
             part="0",
+            rows=rows,
         )
     }
   union all
@@ -252,6 +286,7 @@ pass1 as materialized (
             run="1",
             n="(select n from opts)",
             part="0",
+            rows=rows,
         )
     }
 ),
@@ -268,6 +303,7 @@ pass2 as materialized (
             run=f"{_RANKED_WINDOW_CUT} and {_TOO_FEW}",
             n=_REST,
             part="1",
+            rows=rows,
         )
     }
   union all
@@ -278,12 +314,13 @@ pass2 as materialized (
             run=f"{_NEWEST_WINDOW_CUT} and {_TOO_FEW}",
             n=_REST,
             part="1",
+            rows=rows,
         )
     }
 ),
 page as materialized (
   select hits.* from (select * from pass1 union all select * from pass2) hits
-    join articles a on a.id = hits.id
+    join {rows} a on a.id = hits.id
   order by hits.part, hits.rank, {TIE_BREAK}
   limit (select lim from opts) offset (select skip from opts)
 ),
@@ -336,7 +373,11 @@ _NO_FILTERS = ":source = '' and :language = '' and :author = '' and :since = '' 
 
 
 def search_count_sql(
-    *, fold_copies: bool = False, facts: bool = True, filters: frozenset[str] | None = None
+    *,
+    fold_copies: bool = False,
+    facts: bool = True,
+    filters: frozenset[str] | None = None,
+    dense: bool = False,
 ) -> str:
     """The number of results of a search (what `search_sql` pages through): `total`. Without
     filters it reads the full-text index only; copies of a story are counted once. `filters`:
@@ -365,6 +406,25 @@ def search_count_sql(
     and {where} and {where.replace("a.", "b.")}
     and exists (select 1 from articles_fts f
                 where f.articles_fts match fts_query(:q) and f.rowid = b.id)) as total"""
+    if filters is not None and not filters and not dense:
+        # No filters: the matches are read from the full-text index alone, and those with a
+        # copy found by probing similar_articles' primary key, not by looking each match up
+        # in article_facts (police on 60,000 articles: 9.2 -> 3.1 ms). Unless they are
+        # `dense` (in more than half of the articles): then article_facts is read nearly in
+        # order, which costs less than the probes (`the` on 100,000: 12.0 ms, 14.9 probing).
+        return """with m as materialized (
+  select count(*) as matches, json_group_array(rowid)
+      filter (where rowid in (select article_id from similar_articles)) as paired_ids
+  from articles_fts where articles_fts match fts_query(:q)
+),
+paired as materialized (
+  select value as id from m, json_each(m.paired_ids)
+)
+select (select matches from m) as matches, (select matches from m) - (
+  select count(*) from paired p where exists (
+    select 1 from similar_articles s
+    where s.article_id = p.id and s.similar_id < p.id
+      and s.similar_id in (select id from paired))) as total"""
     # One pass over the matches (each a full-text scan: two or three passes cost 6-11 ms more
     # each on 500,000 articles, a phrase the most): how many have the words (`matches`), how
     # many of them pass the filters, and the ids of these that have a copy. One of those is
@@ -386,6 +446,13 @@ select (select matches from m) as matches, (select kept from m) - (
 
 
 MATCHES_SQL = "select count(*) as matches from articles_fts where articles_fts match fts_query(:q)"
+
+# The matches with ids in the runs :windows (a JSON list of [lo, hi]), a seek each: `n`.
+WINDOW_MATCHES_SQL = """with w (lo, hi) as materialized (
+  select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(:windows)
+)
+select count(*) as n from w cross join articles_fts
+where articles_fts match fts_query(:q) and articles_fts.rowid between w.lo and w.hi"""
 
 
 def sample_count_sql(

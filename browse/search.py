@@ -19,10 +19,15 @@ import markupsafe
 
 from browse.queries import (
     COMMON_PROBE,
+    COMMON_RUN_IDS,
+    COMMON_RUNS,
+    COMMON_SPREAD_FROM,
     MARK_END,
     MARK_START,
     MATCHES_SQL,
     RANK_WINDOW,
+    WINDOW_MATCHES_SQL,
+    common_run_starts,
     filtered_ids_sql,
     folds_sql,
     sample_count_sql,
@@ -201,13 +206,17 @@ def _set_filters(params: dict[str, Any]) -> frozenset[str]:
     return frozenset(name for name in FILTER_NAMES if params.get(name))
 
 
-def count_sql_for(conn: sqlite3.Connection, params: dict[str, Any] | None = None) -> str:
+def count_sql_for(
+    conn: sqlite3.Connection, params: dict[str, Any] | None = None, dense: bool = False
+) -> str:
     """The count SQL (browse.queries.search_count_sql) for this archive's tables and, given
-    the search's `params`, for the filters set in them only."""
+    the search's `params`, for the filters set in them only; `dense`: the words are likely
+    in more than half of the articles."""
     return search_count_sql(
         fold_copies=has_copies(conn),
         facts=has_table(conn, "article_facts"),
         filters=None if params is None else _set_filters(params),
+        dense=dense,
     )
 
 
@@ -287,43 +296,46 @@ def count_matches(
 
 
 # Counting every result exactly costs about 0.2 µs a matching article once filters or copies
-# are involved (two passes over the matches, each looking it up in article_facts): up to
-# EXACT_MATCHES matches a total is exact (about 40 ms); past it, on searches of words found
-# in much of a large archive, the total is estimated from about SAMPLE_MATCHES of them, read
-# in SAMPLE_WINDOWS runs of ids spread evenly over the archive (each a seek in the full-text
-# index: the same sample for the same archive, so pages agree), and the page says so.
+# are involved (a pass over the matches, each looked up in article_facts): up to EXACT_MATCHES
+# matches a total is exact (about 40 ms); past it, on searches of words found in much of a
+# large archive, the total and the number of matches themselves are estimated from about
+# SAMPLE_MATCHES of them, read in SAMPLE_WINDOWS runs of ids spread evenly over the archive
+# (each a seek in the full-text index: the same sample for the same archive, so pages agree),
+# and the page says so. A prefix query (word*) is always counted exactly: each seek of its
+# sample looks up every word it may be (0.6 ms each on a million articles), which costs more
+# than reading its matches (232,774 matches: 86 ms).
 EXACT_MATCHES = 200_000
-# A prefix query's estimate costs more (each seek looks up every word it may be) and its exact
-# count less (no second word to compare): counted exactly further (232,774 matches: 86 ms).
-EXACT_MATCHES_PREFIX = 500_000
+# A phrase's matches cost more to read (the positions of its words are compared in each):
+# estimated past this many (`"interest rates"`, 83,000 matches on a million articles).
+EXACT_MATCHES_PHRASE = 50_000
 SAMPLE_MATCHES = 20_000
 SAMPLE_WINDOWS = 200
-SAMPLE_WINDOWS_PREFIX = 20  # a prefix query's seek looks up every word it may be: 0.6 ms
 # An estimate needs this many sampled results (about 10% off at worst, 2 standard errors);
 # with fewer (a filter that keeps a small share of the matches) the total is counted exactly.
 SAMPLE_MIN_KEPT = 400
 # With filters that keep a small share of the matches, this many of the articles they keep are
 # looked up among the matches (0.07 ms each on a million articles) instead: 4.5% off at worst.
 FILTER_SAMPLE = 500
-# Sampled results with an earlier copy checked for folding, one full-text lookup each (fewer
-# for a prefix query, whose lookups cost milliseconds): copies share their words, so the share
-# that folds is near 1 (or 0 when a filter sets the copies apart) and a few tell it well
-# enough for a correction of a few percent.
+# Sampled results with an earlier copy checked for folding, one full-text lookup each: copies
+# share their words, so the share that folds is near 1 (or 0 when a filter sets the copies
+# apart) and a few tell it well enough for a correction of a few percent.
 FOLD_CHECKS = 30
-FOLD_CHECKS_PREFIX = 5
 
 
 @dataclass(frozen=True)
 class Total:
     """How many results a search has: `value`, exact or (`exact` false) estimated from
     `sampled` articles: of the `matches` (articles with the words, before filters and the
-    folding of copies), or with `sampled_filtered` of the articles that the filters keep."""
+    folding of copies), or with `sampled_filtered` of the articles that the filters keep.
+    `matches` is itself estimated (`matches_exact` false) from the same sample past
+    EXACT_MATCHES."""
 
     value: int
     exact: bool
     matches: int
     sampled: int = 0
     sampled_filtered: bool = False
+    matches_exact: bool = True
 
 
 def _windows(last_id: int, matches: int, count: int) -> list[tuple[int, int]]:
@@ -342,6 +354,7 @@ def _filter_sample(
     matches: int,
     copies: bool,
     facts: bool,
+    matches_exact: bool = True,
 ) -> Total:
     """The total of a search whose filters keep a small share of its many matches: the
     articles that pass the filters (read from their indexes) are counted, and up to
@@ -354,12 +367,15 @@ def _filter_sample(
     (row,) = _run(conn, query, lambda _: sql, {**params, "ids": json.dumps(sample)})
     results = row["matched"] - row["folded"]
     if step == 1:
-        return Total(results, True, matches)
-    return Total(round(len(ids) * results / len(sample)), False, matches, len(sample), True)
+        return Total(results, True, matches, matches_exact=matches_exact)
+    value = round(len(ids) * results / len(sample))
+    return Total(value, False, matches, len(sample), True, matches_exact)
 
 
-def _exact(conn: sqlite3.Connection, query: str, params: dict[str, Any]) -> Total:
-    (row,) = _run(conn, query, lambda _: count_sql_for(conn, params), params)
+def _exact(
+    conn: sqlite3.Connection, query: str, params: dict[str, Any], dense: bool = False
+) -> Total:
+    (row,) = _run(conn, query, lambda _: count_sql_for(conn, params, dense), params)
     matches = row["matches"] if "matches" in row else match_count(conn, query)
     return Total(row["total"], True, matches)
 
@@ -403,35 +419,41 @@ def _total(conn: sqlite3.Connection, query: str, params: dict[str, Any], filtere
     if not (filtered or copies):
         matches = match_count(conn, query)
         return Total(matches, True, matches)
-    prefix = "*" in fts_query(query)
+    fts = fts_query(query)
+    if "*" in fts:  # a prefix query: counted exactly (see EXACT_MATCHES)
+        return _exact(conn, query, params)
+    most = EXACT_MATCHES_PHRASE if '"' in fts else EXACT_MATCHES
     last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
-    if _likely_matches(conn, query, last_id) <= (EXACT_MATCHES_PREFIX if prefix else EXACT_MATCHES):
-        return _exact(conn, query, params)
-    matches = match_count(conn, query)
-    if matches <= (EXACT_MATCHES_PREFIX if prefix else EXACT_MATCHES):
-        return _exact(conn, query, params)
+    likely = _likely_matches(conn, query, last_id)
+    if likely <= most:
+        return _exact(conn, query, params, dense=likely * 2 > last_id)
+    windows = _windows(last_id, likely, SAMPLE_WINDOWS)
+    span = sum(hi - lo + 1 for lo, hi in windows)
+    if span >= last_id:  # the sample is everything
+        return _exact(conn, query, params, dense=likely * 2 > last_id)
     facts = has_table(conn, "article_facts")
-    windows = _windows(last_id, matches, SAMPLE_WINDOWS_PREFIX if prefix else SAMPLE_WINDOWS)
-    if windows[0][1] - windows[0][0] + 1 >= last_id / len(windows):  # the sample is everything
-        return _exact(conn, query, params)
     sample = {**params, "windows": json.dumps(windows)}
     sql = sample_count_sql(fold_copies=copies, facts=facts, filters=_set_filters(params))
     (row,) = _run(conn, query, lambda _: sql, sample)
     sampled, kept = row["matches"], row["kept"]
+    # The windows hold `span` of the `last_id` ids: the matches in the archive, estimated
+    # from those in the windows, instead of a pass over all of them (30 ms for `the` on a
+    # million articles). Fewer than EXACT_MATCHES after all: counted.
+    share = last_id / span
+    matches = round(sampled * share)
+    if matches <= most or not sampled:
+        return _exact(conn, query, params, dense=matches * 2 > last_id)
     if kept < SAMPLE_MIN_KEPT:  # the filters keep a small share: sample what they keep
-        if prefix:  # whose full-text lookups cost milliseconds: count them all
-            return _exact(conn, query, params)
-        return _filter_sample(conn, query, params, matches, copies, facts)
+        return _filter_sample(conn, query, params, matches, copies, facts, False)
     later = [int(i) for i in (row["later_copies"] or "").split(",") if i]
     if later:  # the share of those that fold, from a few of them
-        checks = FOLD_CHECKS_PREFIX if prefix else FOLD_CHECKS
-        checked = sorted(later, key=lambda i: (i * 7919) % 10007)[:checks]
+        checked = sorted(later, key=lambda i: (i * 7919) % 10007)[:FOLD_CHECKS]
         sql = folds_sql(facts=facts)
         folded = sum(
             _run(conn, query, lambda _: sql, {**params, "id": i})[0]["folded"] for i in checked
         )
         kept -= len(later) * folded / len(checked)
-    return Total(round(matches * kept / sampled), False, matches, sampled)
+    return Total(round(kept * share), False, matches, sampled, matches_exact=False)
 
 
 @dataclass(frozen=True)
@@ -447,9 +469,11 @@ class Order:
 
 def too_common_to_rank(conn: sqlite3.Connection, query: str, matches: int) -> bool:
     """Whether a search with `matches` articles matching `query` is shown newest first because
-    its words are in more than half of the articles: browse.queries.TOO_COMMON, in Python."""
+    its words are in more than half of the articles: browse.queries.TOO_COMMON, in Python
+    (past COMMON_SPREAD_FROM articles decided from runs of ids, not from `matches`)."""
     last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
-    if matches <= max(RANK_WINDOW, last_id // 2):
+    spread = last_id > COMMON_SPREAD_FROM
+    if not spread and matches <= max(RANK_WINDOW, last_id // 2):
         return False
     newest = _run(
         conn,
@@ -460,7 +484,13 @@ def too_common_to_rank(conn: sqlite3.Connection, query: str, matches: int) -> bo
         ),
         {"q": query, "after": last_id - COMMON_PROBE},
     )[0]["n"]
-    return newest * 2 > COMMON_PROBE
+    if newest * 2 <= COMMON_PROBE or not spread:
+        return newest * 2 > COMMON_PROBE
+    runs = [(lo, lo + COMMON_RUN_IDS - 1) for lo in common_run_starts(last_id)]
+    sampled = _run(
+        conn, query, lambda _: WINDOW_MATCHES_SQL, {"q": query, "windows": json.dumps(runs)}
+    )
+    return sampled[0]["n"] * 2 > COMMON_RUNS * COMMON_RUN_IDS
 
 
 def search_order(
@@ -472,6 +502,12 @@ def search_order(
         return Order(newest_first=True)
     if too_common_to_rank(conn, query, matches):
         return Order(newest_first=True, too_common=True)
+    if not (filters.get("since") or filters.get("until")):
+        # Undated, the window is the RANK_WINDOW newest matches of the whole archive (filters
+        # apply within it): it cuts the matches exactly when there are RANK_WINDOW of them or
+        # more, which `matches` tells without reading the full-text index again (an estimated
+        # `matches` is one past EXACT_MATCHES, far more than RANK_WINDOW).
+        return Order(newest_first=False, window=RANK_WINDOW if matches >= RANK_WINDOW else None)
     params = _params(query, filters, sort="", limit="", offset="")
     days = has_table(conn, "published_days")
     cut = _run(conn, query, lambda _: window_cut_sql(days=days), params)[0]["cut"]

@@ -201,3 +201,41 @@ def test_a_search_with_dates_finds_the_same_with_the_days_summary(broad_archive)
     finally:
         conn.rollback()
         conn.close()
+
+
+def test_past_many_articles_too_common_is_decided_from_runs_of_ids(tmp_path):
+    # Past COMMON_SPREAD_FROM articles, "more than half of the articles" is read from runs of
+    # ids spread over the archive (browse.queries.TOO_COMMON), and browse.search agrees.
+    from browse.queries import COMMON_SPREAD_FROM, TOO_COMMON
+    from browse.search import match_count, too_common_to_rank
+
+    path = tmp_path / "archive.db"
+    db = open_archive(path)
+    count = COMMON_SPREAD_FROM + 500
+    db["articles"].insert_all(
+        (
+            {
+                "id": i,
+                "url": f"https://example.com/{i}",
+                "source": "wire",
+                "published": "2025-01-01",
+                # "often" in 3 of 5 articles, "seldom" in 2 of 5, "rare" in the newest 600
+                "text": ("often" if i % 5 < 3 else "seldom") + (" rare" if i > count - 600 else ""),
+            }
+            for i in range(1, count + 1)
+        ),
+        batch_size=5000,
+    )
+    db.close()
+    conn = sqlite3.connect(path)
+    register_functions(conn)
+    try:
+        for word, common in (("often", True), ("seldom", False), ("rare", False)):
+            in_sql = conn.execute(f"select {TOO_COMMON}", {"q": word}).fetchone()[0]
+            in_python = too_common_to_rank(conn, word, match_count(conn, word))
+            assert bool(in_sql) is in_python is common, word
+    finally:
+        conn.close()
+    newest = search(path, "often", limit=3)
+    expected = [i for i in range(count, 0, -1) if i % 5 < 3][:3]
+    assert ids(newest) == expected  # newest first, not ranked

@@ -250,9 +250,11 @@ def test_a_total_too_costly_to_count_is_an_estimate_that_says_so(ds, archive, mo
 
     for name, value in (("EXACT_MATCHES", 10), ("SAMPLE_MATCHES", 20), ("SAMPLE_WINDOWS", 5)):
         monkeypatch.setattr(browse.search, name, value)
+    # The articles with the words are estimated from the sample too: 19 in 20 of 50 ids.
+    estimated_matches = round(19 * 50 / 20)
     # the filter keeps too few of the sample (under SAMPLE_MIN_KEPT): the articles it keeps
     # are looked up among the matches instead, all of them when they are few (exact)...
-    expected = browse.search.Total(15, True, MATCHES)
+    expected = browse.search.Total(15, True, estimated_matches, matches_exact=False)
     assert browse.search.search_total(archive, "harbour", source="metro") == expected
     # ...or FILTER_SAMPLE of them, spread evenly (an estimate)
     monkeypatch.setattr(browse.search, "FILTER_SAMPLE", 4)
@@ -266,13 +268,14 @@ def test_a_total_too_costly_to_count_is_an_estimate_that_says_so(ds, archive, mo
     monkeypatch.setattr(browse.search, "FILTER_SAMPLE", 500)
     monkeypatch.setattr(browse.search, "SAMPLE_MIN_KEPT", 3)
     total = browse.search.search_total(archive, "harbour", source="metro")
-    assert total.exact is False and total.matches == MATCHES
+    assert total.exact is False and total.matches == estimated_matches
+    assert total.matches_exact is False
     assert total.sampled == 20 - 1  # ids 3-6, 13-16, ..., 43-46: 46 says "inland"
     assert abs(total.value - 15) <= 5
     html = _page(ds, q="harbour", source="metro", limit="10")
     assert f"About {total.value} results, 1–10 shown" in html
     assert "The number of results is an estimate" in html
-    assert f"{MATCHES} articles have these words" in html
+    assert f"about {estimated_matches} articles have these words" in html
     seen = _result_ids(html)
     while next_url := _link(html, "next"):  # pages go on while they are full
         html = get(ds, next_url).text
@@ -280,9 +283,25 @@ def test_a_total_too_costly_to_count_is_an_estimate_that_says_so(ds, archive, mo
     assert len(seen) == len(set(seen)) == 15
     data = get(ds, "/archive/search.json?q=harbour&source=metro").json()
     assert data["total"] is None and data["estimated_total"] == total.value
-    assert data["sampled"] == total.sampled and data["matches"] == MATCHES
-    assert data["sampled_from"] == "matches"
+    assert data["sampled"] == total.sampled and data["matches"] == estimated_matches
+    assert data["sampled_from"] == "matches" and data["matches_exact"] is False
     assert browse.search.count_matches(archive, "harbour", source="metro") == 15  # exact
+    # a prefix query is counted exactly, however many it matches (its sample costs more)
+    total = browse.search.search_total(archive, "harbou*", source="metro")
+    assert total == browse.search.Total(15, True, MATCHES)
+    data = get(ds, "/archive/search.json?q=harbou*&source=metro").json()
+    assert data["total"] == 15 and data["matches"] == MATCHES and data["matches_exact"] is True
+
+
+def test_a_phrase_is_estimated_past_fewer_matches(archive, monkeypatch):
+    # Reading a phrase's matches costs more: it is estimated past EXACT_MATCHES_PHRASE.
+    import browse.search
+
+    for name, value in (("SAMPLE_MATCHES", 20), ("SAMPLE_WINDOWS", 5), ("SAMPLE_MIN_KEPT", 3)):
+        monkeypatch.setattr(browse.search, name, value)
+    monkeypatch.setattr(browse.search, "EXACT_MATCHES_PHRASE", 10)
+    assert browse.search.search_total(archive, '"the harbour"', source="metro").exact is False
+    assert browse.search.search_total(archive, "harbour", source="metro").exact is True
 
 
 def test_the_page_says_when_only_the_newest_matches_are_ranked_first(wide_archive):

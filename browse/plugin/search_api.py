@@ -82,7 +82,8 @@ def _has_next(total: Total | None, limit: int, offset: int, shown: int) -> bool:
 
 async def search_paging(datasette, database: str, request, shown: int) -> dict[str, Any]:
     """The number of results of the search page's query (`total`: exact, or `estimate` with
-    the `sampled` and `matches` it was made from), how they are ordered (`order`) and the
+    the `sampled` and `matches` it was made from; `matches_exact` false when those are an
+    estimate too), how they are ordered (`order`) and the
     links to the pages before and after this one, which shows `shown` results (the same query
     string, another offset)."""
     nothing = {"total": 0, "estimate": None, "matches": 0, "order": None, "table_view": None}
@@ -105,6 +106,7 @@ async def search_paging(datasette, database: str, request, shown: int) -> dict[s
         "sampled": total.sampled if total else None,
         "sampled_filtered": bool(total and total.sampled_filtered),
         "matches": total.matches if total else None,
+        "matches_exact": bool(total and total.matches_exact),
         "order": order,
         "table_view": table_view(total.matches, dated) if total else None,
         "limit": limit,
@@ -190,6 +192,8 @@ async def search_json(
             else {}
         ),
         "matches": total.matches if total else None,
+        # past EXACT_MATCHES (browse.search) the matches are estimated with the total
+        "matches_exact": total.matches_exact if total else None,
         "order": _order_json(order),
         "offset": offset,
         "next": next_token,
