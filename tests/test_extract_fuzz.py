@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipelines.article.core import FIELDS, extract_article, parse_html
@@ -103,6 +103,17 @@ def test_random_text(text: str) -> None:
         min_size=1,
         max_size=8,
     )
+)
+# Found by this test: the head repeated three times, the texts of its <title>s glued together by
+# trafilatura's fallback ("Daily LedgerPutin").
+@example(
+    edits=[(0.0, "cut", 1, "")] * 4
+    + [(0.0, "repeat", 426, ""), (0.25, "cut", 2071, ""), (0.390625, "cut", 874, "")]
+)
+@example(  # the same with the titles still in the head
+    edits=[(1.0, "cut", 1, ""), (0.5, "cut", 1, ""), (0.5, "cut", 1717, "")]
+    + [(0.375, "cut", 2068, ""), (0.0625, "cut", 236, ""), (0.0078125, "cut", 1, "")]
+    + [(0.0, "repeat", 366, "")]
 )
 def test_mutated_seed_page(edits: list[tuple[float, str, int, str]]) -> None:
     html = SEED

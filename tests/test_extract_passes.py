@@ -50,3 +50,15 @@ def test_fast_and_full_passes_are_trafilaturas(path: Path) -> None:
     assert fast.lines == passes.run_pass(untouched, {"fast": True, "favor_recall": True})
     assert fast.lines  # every fixture is an article
     assert passes.full_pass(tree).lines == passes.run_pass(untouched, {})
+
+
+def test_prune_page_removes_the_titles_keeping_their_tail() -> None:
+    # Also a page whose head was written twice: libxml2 leaves the second <title> in the body.
+    root = parse_html(
+        "<html><head><title>Kept out</title></head><body><p>One</p>"
+        "<title>Ferry News</title>\n<title>Ferry News</title> tail<p>Two</p></body></html>"
+    )
+    passes.prune_page(root)
+    assert not list(root.iter("title"))
+    assert "Ferry" not in root.text_content() and "Kept" not in root.text_content()
+    assert "tail" in root.text_content() and "Two" in root.text_content()

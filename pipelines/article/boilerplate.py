@@ -62,7 +62,7 @@ def strip_non_content(tree: HtmlElement) -> None:
     <main> and <article> elements (kept, as a plain <div>)."""
     for script in list(tree.iter("script")):
         if "ld+json" not in (script.get("type") or "").lower():
-            _drop(script)
+            drop_element(script)
     # Chrome's share is measured on the text a reader sees: style sheets and the like go first.
     strip_elements(tree, *(t for t in NON_CONTENT_TAGS if t not in CHROME_TAGS), with_tail=False)
     total = _chars(tree) - sum(_chars(script) for script in tree.iter("script"))  # JSON-LD
@@ -101,7 +101,7 @@ def drop_nested_articles(tree: HtmlElement) -> int:
         headed = all(next(e.iter(*_HEADINGS), None) is not None for e in small)
         if small and not (headed and sum(small.values()) > limit):  # a listicle's sections
             doomed.extend(small)
-    return sum(_drop(elem) for elem in doomed)
+    return sum(drop_element(elem) for elem in doomed)
 
 
 def compile_selectors(selectors: Iterable[str]) -> list[XPath]:
@@ -121,12 +121,14 @@ def remove_elements(tree: HtmlElement, xpaths: Iterable[XPath]) -> int:
         if not isinstance(matches, list):  # count(), string() and friends select no element
             continue
         for elem in matches:
-            if isinstance(elem, HtmlElement) and _drop(elem):
+            if isinstance(elem, HtmlElement) and drop_element(elem):
                 removed += 1
     return removed
 
 
-def _drop(elem: HtmlElement) -> bool:
+def drop_element(elem: HtmlElement) -> bool:
+    """Remove `elem` from its tree, keeping its tail text (it belongs to the parent); False
+    for the root."""
     parent = elem.getparent()
     if parent is None:
         return False
@@ -190,7 +192,7 @@ def prune_link_blocks(tree: HtmlElement) -> int:
                 and not any(_WORD_CHAR.search(other.text_content()) for other in others)
             ):
                 doomed.append(elem)
-    return sum(_drop(elem) for elem in doomed)
+    return sum(drop_element(elem) for elem in doomed)
 
 
 # --- line filters -----------------------------------------------------------------------------

@@ -37,6 +37,8 @@ from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
+from pipelines.article.boilerplate import drop_element
+
 # The fast pass: favor_recall, no comparison, no comments.
 FAST = Extractor(output_format="python", fast=True, recall=True, comments=False)
 # The full extraction: trafilatura's default settings, its comparison included.
@@ -71,7 +73,12 @@ def _extraction(body: _Element, text: str) -> Extraction:
 
 def prune_page(tree: HtmlElement) -> None:
     """trafilatura's own pruning of the raw page, in place: containers of appended articles,
-    and comment sections (not on a forum thread, whose posts are the content)."""
+    and comment sections (not on a forum thread, whose posts are the content); and the page's
+    <title> elements, read with the metadata before this and never body text (on a page with
+    its head written twice, trafilatura's fallback glued their texts into words the page
+    lacks: "Daily LedgerPutin")."""
+    for title in list(tree.iter("title")):
+        drop_element(title)
     forum = _forum_thread_page(tree)
     prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
     if not forum:
