@@ -372,6 +372,20 @@ select {_RANKED_WINDOW_CUT} as cut"""
 _NO_FILTERS = ":source = '' and :language = '' and :author = '' and :since = '' and :until = ''"
 
 
+def _fold_paired(kept: str) -> str:
+    """The end of an exact count whose CTE `m` holds `matches`, the `kept` column and the
+    `paired_ids` of the kept matches with a copy: `matches`, and `total`, the kept ones less
+    those with a copy archived before them among the paired."""
+    return f"""paired as materialized (
+  select value as id from m, json_each(m.paired_ids)
+)
+select (select matches from m) as matches, (select {kept} from m) - (
+  select count(*) from paired p where exists (
+    select 1 from similar_articles s
+    where s.article_id = p.id and s.similar_id < p.id
+      and s.similar_id in (select id from paired))) as total"""
+
+
 def search_count_sql(
     *,
     fold_copies: bool = False,
@@ -417,14 +431,7 @@ def search_count_sql(
       filter (where rowid in (select article_id from similar_articles)) as paired_ids
   from articles_fts where articles_fts match fts_query(:q)
 ),
-paired as materialized (
-  select value as id from m, json_each(m.paired_ids)
-)
-select (select matches from m) as matches, (select matches from m) - (
-  select count(*) from paired p where exists (
-    select 1 from similar_articles s
-    where s.article_id = p.id and s.similar_id < p.id
-      and s.similar_id in (select id from paired))) as total"""
+""" + _fold_paired("matches")
     # One pass over the matches (each a full-text scan: two or three passes cost 6-11 ms more
     # each on 500,000 articles, a phrase the most): how many have the words (`matches`), how
     # many of them pass the filters, and the ids of these that have a copy. One of those is
@@ -435,14 +442,7 @@ select (select matches from m) as matches, (select matches from m) - (
   from articles_fts cross join {rows} a on a.id = articles_fts.rowid
   where articles_fts match fts_query(:q)
 ),
-paired as materialized (
-  select value as id from m, json_each(m.paired_ids)
-)
-select (select matches from m) as matches, (select kept from m) - (
-  select count(*) from paired p where exists (
-    select 1 from similar_articles s
-    where s.article_id = p.id and s.similar_id < p.id
-      and s.similar_id in (select id from paired))) as total"""
+""" + _fold_paired("kept")
 
 
 MATCHES_SQL = "select count(*) as matches from articles_fts where articles_fts match fts_query(:q)"

@@ -380,15 +380,19 @@ def _exact(
     return Total(row["total"], True, matches)
 
 
-def _likely_matches(conn: sqlite3.Connection, query: str, last_id: int) -> int:
-    """About how many articles match `query`, from the newest COMMON_PROBE: what decides
-    between counting the results and estimating them (either way says which it is)."""
+def _newest_matches(conn: sqlite3.Connection, query: str, last_id: int) -> int:
+    """How many of the newest COMMON_PROBE articles match `query`."""
     sql = (
         "select count(*) as n from articles_fts"
         " where articles_fts match fts_query(:q) and rowid > :after"
     )
-    newest = _run(conn, query, lambda _: sql, {"q": query, "after": last_id - COMMON_PROBE})
-    return newest[0]["n"] * last_id // max(1, min(COMMON_PROBE, last_id))
+    return _run(conn, query, lambda _: sql, {"q": query, "after": last_id - COMMON_PROBE})[0]["n"]
+
+
+def _likely_matches(conn: sqlite3.Connection, query: str, last_id: int) -> int:
+    """About how many articles match `query`, from the newest COMMON_PROBE: what decides
+    between counting the results and estimating them (either way says which it is)."""
+    return _newest_matches(conn, query, last_id) * last_id // max(1, min(COMMON_PROBE, last_id))
 
 
 def search_total(
@@ -475,15 +479,7 @@ def too_common_to_rank(conn: sqlite3.Connection, query: str, matches: int) -> bo
     spread = last_id > COMMON_SPREAD_FROM
     if not spread and matches <= max(RANK_WINDOW, last_id // 2):
         return False
-    newest = _run(
-        conn,
-        query,
-        lambda _: (
-            "select count(*) as n from articles_fts where articles_fts match"
-            " fts_query(:q) and rowid > :after"
-        ),
-        {"q": query, "after": last_id - COMMON_PROBE},
-    )[0]["n"]
+    newest = _newest_matches(conn, query, last_id)
     if newest * 2 <= COMMON_PROBE or not spread:
         return newest * 2 > COMMON_PROBE
     runs = [(lo, lo + COMMON_RUN_IDS - 1) for lo in common_run_starts(last_id)]
