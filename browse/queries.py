@@ -89,11 +89,12 @@ ALSO_ON = """(select json_group_array(json_object('id', b.id, 'source', b.source
 SNIPPET = f"snippet(articles_fts, 1, char({ord(MARK_START)}), char({ord(MARK_END)}), '…', 24)"
 
 # One order for every page: best rank (or newest) first, then newest, then the highest id, so
-# that a page of n rows is the first n of a page of more rows. FTS5 sorts by rank itself (0.7
-# times the time of SQLite sorting by rank and date) but orders equal ranks as it likes, so a
-# ranked pass takes TIES rows more than it needs and the page is cut from those in this
-# order. Only a tie of more than TIES results with exactly the same score at the end of a page
-# (as many copies of one text would give) could show a result on two pages and skip another.
+# that a page of n rows is the first n of a page of more rows. The window's ranked pass sorts
+# in this order; the pass over the matches outside it lets FTS5 sort by rank (0.7 times the
+# time of SQLite sorting by rank and date there), which orders equal ranks as it likes, so it
+# takes TIES rows more than it needs and the page is cut from those in this order. Only a tie
+# of more than TIES results with exactly the same score at the end of such a page (as many
+# copies of one text would give) could show a result on two pages and skip another.
 TIE_BREAK = "a.published desc, a.id desc"
 TIES = 100
 
@@ -108,16 +109,27 @@ _RANKED = f"""select * from (
     where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
       and articles_fts.rowid between {{lo}} and {{hi}} {{extra}} and {FILTERS} {{fold}}
     order by articles_fts.rank
-    limit (case when not (select newest from opts) and {{run}} then {{n}} + {TIES} else 0 end)
+    limit (case when not (select newest from ordering) and {{run}} then {{n}} + {TIES} else 0 end)
   )"""
-_NEWEST = f"""select * from (
-    select a.id, null as rank, null as snippet, {{part}} as part
-    from articles_fts cross join {{rows}} a on a.id = articles_fts.rowid
-    where articles_fts match fts_query(:q)
-      and articles_fts.rowid between {{lo}} and {{hi}} and {FILTERS} {{fold}}
-    order by {TIE_BREAK}
-    limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
+# The window's matches with their rank (bm25 of each, read in id order; _WINDOW_PASS sorts
+# them): FTS5's own "order by rank" runs the query a second time inside it (a prefix merges
+# all its words' lists again), twice the time (`minister` on a million articles 20.9 -> 12.3
+# ms, `"interest rates"` 48 -> 27, `inflat*` 41 -> 23). Read only for a best-first search.
+_WINDOW_RANKED = f"""select rowid as id, rank
+  from articles_fts
+  where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
+    and rowid between (select lo from window) and (select hi from window)
+  limit (case when (select newest from ordering) then 0 else -1 end)"""
+# The page's first n candidates among `matches` (window_ranked, or recent_matches newest
+# first: no rank) that pass the filters. `run`: 0 skips it.
+_WINDOW_PASS = f"""select * from (
+    select a.id, {{rank}} as rank, null as snippet, 0 as part
+    from {{matches}} w cross join {{rows}} a on a.id = w.id
+    where {FILTERS} {{fold}}
+    order by {{order}}
+    limit (case when {{run}} then {{n}} else 0 end)
   )"""
+
 # Newest first by walking the publication date index and probing the full-text index for each
 # article: quick when the matches are many, which is when it runs. With dates, the walk starts
 # at the end of the date range (a range of the index: `(:since = '' or ...)` is no range).
@@ -128,7 +140,7 @@ _NEWEST_PROBE = f"""select * from (
       and exists (select 1 from articles_fts
                   where articles_fts match fts_query(:q) and rowid = a.id)
     order by {TIE_BREAK}
-    limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
+    limit (case when (select newest from ordering) and {{run}} then {{n}} else 0 end)
   )
   union all
   select * from (
@@ -141,7 +153,7 @@ _NEWEST_PROBE = f"""select * from (
       and exists (select 1 from articles_fts
                   where articles_fts match fts_query(:q) and rowid = a.id)
     order by {TIE_BREAK}
-    limit (case when (select newest from opts) and {{run}} then {{n}} else 0 end)
+    limit (case when (select newest from ordering) and {{run}} then {{n}} else 0 end)
   )"""
 
 _RANKED_WINDOW_CUT = (
@@ -196,10 +208,15 @@ _SPREAD_RUNS = f"""(with runs (k) as (values {_RUN_MIDDLES})
     where articles_fts match fts_query(:q)
       and articles_fts.rowid between {_RUN_MIDDLE} - {COMMON_RUN_IDS // 2}
         and {_RUN_MIDDLE} + {COMMON_RUN_IDS // 2 - 1})"""
-TOO_COMMON = f"""(case when (select count(*) from articles_fts
+# The matches among the newest COMMON_PROBE articles: of an undated search, read from its
+# RANK_WINDOW newest matches (search_ctes' recent_matches holds them all), which saves a
+# full-text cursor (for a prefix query, a merge of all its words' lists: 8 ms on a million).
+_NEWEST_PROBE_COUNT = f"""(case when :since = '' and :until = ''
+    then (select count(*) from recent_matches where id > {_LAST_ID} - {COMMON_PROBE})
+    else (select count(*) from articles_fts
       where articles_fts match fts_query(:q)
-        and rowid > {_LAST_ID} - {COMMON_PROBE}) * 2
-      > {COMMON_PROBE}
+        and rowid > {_LAST_ID} - {COMMON_PROBE}) end)"""
+TOO_COMMON = f"""(case when {_NEWEST_PROBE_COUNT} * 2 > {COMMON_PROBE}
   then (case when {_LAST_ID} > {COMMON_SPREAD_FROM}
     then {_SPREAD_RUNS} * 2 > {COMMON_RUNS * COMMON_RUN_IDS}
     else (select count(*) from (select 1 from articles_fts where articles_fts match fts_query(:q)
@@ -221,34 +238,43 @@ def search_ctes(
     # article_facts came before published_days (m012, m015): an archive with one has both
     rows = "article_facts" if days else "articles"
     fold = _FOLD_IN_SEARCH.replace("join articles b", f"join {rows} b") if fold_copies else ""
+    window_pass = {"fold": fold, "rows": rows}
     if days:
         lo = f"(select min(first_id) from published_days where {_DAY_RANGE})"
         hi = f"(select max(last_id) from published_days where {_DAY_RANGE})"
     else:
         lo = f"(select min(id) from articles where {_DATE_RANGE})"
         hi = f"(select max(id) from articles where {_DATE_RANGE})"
-    return f"""with opts as (
-  select {_page_limit(cap)} as lim, {OFFSET} as skip, {_page_limit(cap)} + {OFFSET} as n,
-    :sort = 'newest' or {TOO_COMMON} as newest
-),
+    return f"""with
 -- the id range holding the articles published in [since, until]
 bounds as (
   select
     case when :since = '' and :until = '' then 0 else {lo} end as lo,
     case when :since = '' and :until = '' then (select max(id) from articles) else {hi} end as hi
 ),
--- the {RANK_WINDOW:,} newest matches in that range...
-recent as (
-  select coalesce(
-    (select rowid from articles_fts
-     where articles_fts match fts_query(:q)
-       and rowid between (select lo from bounds) and (select hi from bounds)
-     order by rowid desc limit 1 offset {RANK_WINDOW - 1}),
-    (select lo from bounds)) as lo
+-- the {RANK_WINDOW:,} newest matches in that range: one full-text cursor, read in id order
+recent_matches as materialized (
+  select rowid as id from articles_fts
+  where articles_fts match fts_query(:q)
+    and rowid between (select lo from bounds) and (select hi from bounds)
+  order by rowid desc limit {RANK_WINDOW}
 ),
--- ...or with an until date the earliest (backfilled old stories get new ids, so the articles
--- of a past date range are packed at the low end of its id range)
-window as (
+opts as (
+  select {_page_limit(cap)} as lim, {OFFSET} as skip, {_page_limit(cap)} + {OFFSET} as n
+),
+-- newest first? (apart from the page's numbers: SQLite plans a CTE again where it is read,
+-- and this one costs the most to plan)
+ordering as materialized (
+  select :sort = 'newest' or {TOO_COMMON} as newest
+),
+recent as materialized (
+  select case when (select count(*) from recent_matches) >= {RANK_WINDOW}
+    then (select min(id) from recent_matches) else (select lo from bounds) end as lo
+),
+-- ranked first: those newest matches or, with an until date, the earliest (backfilled old
+-- stories get new ids, so the articles of a past date range are packed at the low end of its
+-- id range)
+window as materialized (
   select
     case when :until = '' then (select lo from recent) else (select lo from bounds) end as lo,
     case when :until = '' then (select hi from bounds) else coalesce(
@@ -258,35 +284,31 @@ window as (
        order by rowid limit 1 offset {RANK_WINDOW - 1}),
       (select hi from bounds)) end as hi
 ),
--- the matches among the newest ones (recent), for folding copies (read only when a copy is there)
-recent_matches as materialized (
-  select rowid as id from articles_fts
-  where articles_fts match fts_query(:q)
-    and rowid between (select lo from recent) and (select hi from bounds)
+window_ranked as materialized (
+  {_WINDOW_RANKED}
 ),
+-- (the newest-first pass first: after the ranked one, SQLite built a Bloom filter over all of
+-- article_facts for it, 60 ms on a million articles)
 pass1 as materialized (
   {
-        _RANKED.format(
-            lo="(select lo from window)",
-            hi="(select hi from window)",
-            extra="",
-            fold=fold,
-            run="1",
+        _WINDOW_PASS.format(
+            matches="recent_matches",
+            rank="null",
+            order=TIE_BREAK,
+            run="(select newest from ordering)",
             n="(select n from opts)",
-            part="0",
-            rows=rows,
+            **window_pass,
         )
     }
   union all
   {
-        _NEWEST.format(
-            lo="(select lo from recent)",
-            hi="(select hi from bounds)",
-            fold=fold,
-            run="1",
+        _WINDOW_PASS.format(
+            matches="window_ranked",
+            rank="w.rank",
+            order=f"w.rank, {TIE_BREAK}",
+            run="not (select newest from ordering)",
             n="(select n from opts)",
-            part="0",
-            rows=rows,
+            **window_pass,
         )
     }
 ),
@@ -372,14 +394,15 @@ select {_RANKED_WINDOW_CUT} as cut"""
 _NO_FILTERS = ":source = '' and :language = '' and :author = '' and :since = '' and :until = ''"
 
 
-def _fold_paired(kept: str) -> str:
+def _fold_paired(kept: str, newest: bool = False) -> str:
     """The end of an exact count whose CTE `m` holds `matches`, the `kept` column and the
     `paired_ids` of the kept matches with a copy: `matches`, and `total`, the kept ones less
-    those with a copy archived before them among the paired."""
+    those with a copy archived before them among the paired (and m's `newest`)."""
+    newer = "(select newest from m) as newest, " if newest else ""
     return f"""paired as materialized (
   select value as id from m, json_each(m.paired_ids)
 )
-select (select matches from m) as matches, (select {kept} from m) - (
+select {newer}(select matches from m) as matches, (select {kept} from m) - (
   select count(*) from paired p where exists (
     select 1 from similar_articles s
     where s.article_id = p.id and s.similar_id < p.id
@@ -392,10 +415,14 @@ def search_count_sql(
     facts: bool = True,
     filters: frozenset[str] | None = None,
     dense: bool = False,
+    newest: bool = False,
 ) -> str:
     """The number of results of a search (what `search_sql` pages through): `total`. Without
     filters it reads the full-text index only; copies of a story are counted once. `filters`:
     the names of the filters that are set (None: any may be; see set_filters_sql).
+    `newest`: in the same pass, of an archive with copies and `facts`, also `newest`: the
+    matches with ids above :after (what the too-common check reads first; a prefix query's
+    full-text cursor costs a merge of all its words' lists, 8 ms on a million articles).
 
     With `facts` (an archive with the article_facts table) it also gives `matches` (the
     articles with the words), each match's filters are read from that narrow table, and
@@ -420,29 +447,30 @@ def search_count_sql(
     and {where} and {where.replace("a.", "b.")}
     and exists (select 1 from articles_fts f
                 where f.articles_fts match fts_query(:q) and f.rowid = b.id)) as total"""
+    newer = ",\n    count(*) filter (where articles_fts.rowid > :after) as newest" if newest else ""
     if filters is not None and not filters and not dense:
         # No filters: the matches are read from the full-text index alone, and those with a
         # copy found by probing similar_articles' primary key, not by looking each match up
         # in article_facts (police on 60,000 articles: 9.2 -> 3.1 ms). Unless they are
         # `dense` (in more than half of the articles): then article_facts is read nearly in
         # order, which costs less than the probes (`the` on 100,000: 12.0 ms, 14.9 probing).
-        return """with m as materialized (
+        return f"""with m as materialized (
   select count(*) as matches, json_group_array(rowid)
-      filter (where rowid in (select article_id from similar_articles)) as paired_ids
+      filter (where rowid in (select article_id from similar_articles)) as paired_ids{newer}
   from articles_fts where articles_fts match fts_query(:q)
 ),
-""" + _fold_paired("matches")
+""" + _fold_paired("matches", newest)
     # One pass over the matches (each a full-text scan: two or three passes cost 6-11 ms more
     # each on 500,000 articles, a phrase the most): how many have the words (`matches`), how
     # many of them pass the filters, and the ids of these that have a copy. One of those is
     # left out when a copy archived before it is among them.
     return f"""with m as materialized (
   select count(*) as matches, coalesce(sum({where}), 0) as kept,
-    json_group_array(a.id) filter (where a.paired and {where}) as paired_ids
+    json_group_array(a.id) filter (where a.paired and {where}) as paired_ids{newer}
   from articles_fts cross join {rows} a on a.id = articles_fts.rowid
   where articles_fts match fts_query(:q)
 ),
-""" + _fold_paired("kept")
+""" + _fold_paired("kept", newest)
 
 
 MATCHES_SQL = "select count(*) as matches from articles_fts where articles_fts match fts_query(:q)"

@@ -11,7 +11,7 @@ import json
 import re
 import sqlite3
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -207,16 +207,20 @@ def _set_filters(params: dict[str, Any]) -> frozenset[str]:
 
 
 def count_sql_for(
-    conn: sqlite3.Connection, params: dict[str, Any] | None = None, dense: bool = False
+    conn: sqlite3.Connection,
+    params: dict[str, Any] | None = None,
+    dense: bool = False,
+    newest: bool = False,
 ) -> str:
     """The count SQL (browse.queries.search_count_sql) for this archive's tables and, given
     the search's `params`, for the filters set in them only; `dense`: the words are likely
-    in more than half of the articles."""
+    in more than half of the articles; `newest`: also count the matches above :after."""
     return search_count_sql(
         fold_copies=has_copies(conn),
         facts=has_table(conn, "article_facts"),
         filters=None if params is None else _set_filters(params),
         dense=dense,
+        newest=newest,
     )
 
 
@@ -328,7 +332,8 @@ class Total:
     `sampled` articles: of the `matches` (articles with the words, before filters and the
     folding of copies), or with `sampled_filtered` of the articles that the filters keep.
     `matches` is itself estimated (`matches_exact` false) from the same sample past
-    EXACT_MATCHES."""
+    EXACT_MATCHES. `newest`, when the count read it: the matches among the newest
+    COMMON_PROBE articles (what search_order looks at first)."""
 
     value: int
     exact: bool
@@ -336,6 +341,7 @@ class Total:
     sampled: int = 0
     sampled_filtered: bool = False
     matches_exact: bool = True
+    newest: int | None = field(default=None, compare=False)
 
 
 def _windows(last_id: int, matches: int, count: int) -> list[tuple[int, int]]:
@@ -373,11 +379,19 @@ def _filter_sample(
 
 
 def _exact(
-    conn: sqlite3.Connection, query: str, params: dict[str, Any], dense: bool = False
+    conn: sqlite3.Connection,
+    query: str,
+    params: dict[str, Any],
+    dense: bool = False,
+    newest_after: int | None = None,
 ) -> Total:
-    (row,) = _run(conn, query, lambda _: count_sql_for(conn, params, dense), params)
+    """The exact total; with `newest_after` (an id) also the matches above it, when the
+    archive's count SQL reads them in its pass (Total.newest)."""
+    newest = newest_after is not None
+    params = {**params, "after": newest_after} if newest else params
+    (row,) = _run(conn, query, lambda _: count_sql_for(conn, params, dense, newest), params)
     matches = row["matches"] if "matches" in row else match_count(conn, query)
-    return Total(row["total"], True, matches)
+    return Total(row["total"], True, matches, newest=row.get("newest"))
 
 
 def _newest_matches(conn: sqlite3.Connection, query: str, last_id: int) -> int:
@@ -424,10 +438,10 @@ def _total(conn: sqlite3.Connection, query: str, params: dict[str, Any], filtere
         matches = match_count(conn, query)
         return Total(matches, True, matches)
     fts = fts_query(query)
-    if "*" in fts:  # a prefix query: counted exactly (see EXACT_MATCHES)
-        return _exact(conn, query, params)
-    most = EXACT_MATCHES_PHRASE if '"' in fts else EXACT_MATCHES
     last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
+    if "*" in fts:  # a prefix query: counted exactly (see EXACT_MATCHES)
+        return _exact(conn, query, params, newest_after=last_id - COMMON_PROBE)
+    most = EXACT_MATCHES_PHRASE if '"' in fts else EXACT_MATCHES
     likely = _likely_matches(conn, query, last_id)
     if likely <= most:
         return _exact(conn, query, params, dense=likely * 2 > last_id)
@@ -471,15 +485,19 @@ class Order:
     window: int | None = None
 
 
-def too_common_to_rank(conn: sqlite3.Connection, query: str, matches: int) -> bool:
+def too_common_to_rank(
+    conn: sqlite3.Connection, query: str, matches: int, newest: int | None = None
+) -> bool:
     """Whether a search with `matches` articles matching `query` is shown newest first because
     its words are in more than half of the articles: browse.queries.TOO_COMMON, in Python
-    (past COMMON_SPREAD_FROM articles decided from runs of ids, not from `matches`)."""
+    (past COMMON_SPREAD_FROM articles decided from runs of ids, not from `matches`).
+    `newest`: the matches among the newest COMMON_PROBE articles, when known (Total.newest)."""
     last_id = conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
     spread = last_id > COMMON_SPREAD_FROM
     if not spread and matches <= max(RANK_WINDOW, last_id // 2):
         return False
-    newest = _newest_matches(conn, query, last_id)
+    if newest is None:
+        newest = _newest_matches(conn, query, last_id)
     if newest * 2 <= COMMON_PROBE or not spread:
         return newest * 2 > COMMON_PROBE
     runs = [(lo, lo + COMMON_RUN_IDS - 1) for lo in common_run_starts(last_id)]
@@ -490,13 +508,18 @@ def too_common_to_rank(conn: sqlite3.Connection, query: str, matches: int) -> bo
 
 
 def search_order(
-    conn: sqlite3.Connection, query: str, matches: int, sort: str = "", **filters: Any
+    conn: sqlite3.Connection,
+    query: str,
+    matches: int,
+    sort: str = "",
+    newest: int | None = None,
+    **filters: Any,
 ) -> Order:
     """How `search` orders the results of `query` (`matches`: articles with its words, as
-    Total.matches) with `filters` and `sort` ("newest" or "")."""
+    Total.matches; `newest`: Total.newest) with `filters` and `sort` ("newest" or "")."""
     if sort == "newest":
         return Order(newest_first=True)
-    if too_common_to_rank(conn, query, matches):
+    if too_common_to_rank(conn, query, matches, newest):
         return Order(newest_first=True, too_common=True)
     if not (filters.get("since") or filters.get("until")):
         # Undated, the window is the RANK_WINDOW newest matches of the whole archive (filters

@@ -206,7 +206,7 @@ def test_a_search_with_dates_finds_the_same_with_the_days_summary(broad_archive)
 def test_past_many_articles_too_common_is_decided_from_runs_of_ids(tmp_path):
     # Past COMMON_SPREAD_FROM articles, "more than half of the articles" is read from runs of
     # ids spread over the archive (browse.queries.TOO_COMMON), and browse.search agrees.
-    from browse.queries import COMMON_SPREAD_FROM, TOO_COMMON
+    from browse.queries import COMMON_SPREAD_FROM, search_ctes
     from browse.search import match_count, too_common_to_rank
 
     path = tmp_path / "archive.db"
@@ -231,7 +231,10 @@ def test_past_many_articles_too_common_is_decided_from_runs_of_ids(tmp_path):
     register_functions(conn)
     try:
         for word, common in (("often", True), ("seldom", False), ("rare", False)):
-            in_sql = conn.execute(f"select {TOO_COMMON}", {"q": word}).fetchone()[0]
+            params = dict.fromkeys(("source", "language", "author", "since", "until"), "")
+            params.update(q=word, sort="", limit="", offset="")
+            sql = f"{search_ctes()} select newest from ordering"
+            in_sql = conn.execute(sql, params).fetchone()[0]
             in_python = too_common_to_rank(conn, word, match_count(conn, word))
             assert bool(in_sql) is in_python is common, word
     finally:

@@ -49,7 +49,9 @@ async def search_facts(datasette, database: str, args) -> tuple[Total | None, Or
         try:
             with sqlite_timelimit(conn, datasette.setting("sql_time_limit_ms")):
                 total = search_total(conn, query, **filters)
-                return total, search_order(conn, query, total.matches, sort, **filters)
+                return total, search_order(
+                    conn, query, total.matches, sort, total.newest, **filters
+                )
         except sqlite3.OperationalError as error:
             if "interrupted" not in str(error):
                 raise
