@@ -115,11 +115,20 @@ _RANKED = f"""select * from (
 # them): FTS5's own "order by rank" runs the query a second time inside it (a prefix merges
 # all its words' lists again), twice the time (`minister` on a million articles 20.9 -> 12.3
 # ms, `"interest rates"` 48 -> 27, `inflat*` 41 -> 23). Read only for a best-first search.
-_WINDOW_RANKED = f"""select rowid as id, rank
-  from articles_fts
-  where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
-    and rowid between (select lo from window) and (select hi from window)
-  limit (case when (select newest from ordering) then 0 else -1 end)"""
+# A prefix query's newest matches are ranked as they are found (recent_matches): each of its
+# full-text reads merges the lists of all its words (8 ms for `inflat*` on a million
+# articles), so a second read costs more than ranking them when it is too common after all.
+_PREFIX_RANKED = ":until = '' and :sort != 'newest' and instr(fts_query(:q), '*') > 0"
+_WINDOW_RANKED = f"""select id, rank from recent_matches
+  where {_PREFIX_RANKED} and not (select newest from ordering)
+  union all
+  select * from (
+    select rowid as id, rank
+    from articles_fts
+    where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
+      and rowid between (select lo from window) and (select hi from window)
+    limit (case when (select newest from ordering) or ({_PREFIX_RANKED}) then 0 else -1 end)
+  )"""
 # The page's first n candidates among `matches` (window_ranked, or recent_matches newest
 # first: no rank) that pass the filters. `run`: 0 skips it.
 _WINDOW_PASS = f"""select * from (
@@ -254,8 +263,8 @@ bounds as (
 ),
 -- the {RANK_WINDOW:,} newest matches in that range: one full-text cursor, read in id order
 recent_matches as materialized (
-  select rowid as id from articles_fts
-  where articles_fts match fts_query(:q)
+  select rowid as id, case when {_PREFIX_RANKED} then rank end as rank from articles_fts
+  where articles_fts match fts_query(:q) and articles_fts.rank match '{RANK_FUNCTION}'
     and rowid between (select lo from bounds) and (select hi from bounds)
   order by rowid desc limit {RANK_WINDOW}
 ),
