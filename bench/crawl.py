@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import last_run
+from bench import last_run, remove_articles_after
 from bench.crawl_measure import (
     CrawlSampler,
     Samples,
@@ -222,6 +222,14 @@ def report(
     return lines
 
 
+def _last_article_id(db_path: Path) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000, help="article pages (default 2000)")
@@ -237,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         "--into",
         type=Path,
         help="crawl into this existing archive (e.g. bench.scale's) instead of an empty one; "
-        "the crawled articles stay in it; sizes and store costs are not measured",
+        "the crawled articles are deleted again afterwards (their run stays in crawl_runs); "
+        "sizes and store costs are not measured",
     )
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--profile", help="run the crawl under cProfile, stats to this file")
@@ -252,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.into:
         for suffix in ("", "-wal", "-shm", ".lock"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    last_id_before = _last_article_id(db_path) if args.into else 0
     started = time.monotonic()
     if args.real_pages:
         from bench.extraction import load_pages, resolve_bench_dir
@@ -276,6 +286,15 @@ def main(argv: list[str] | None = None) -> int:
     run = last_run(db_path)
     if args.into:  # copying a big archive to measure it would take longer than the crawl
         sizes, writes = (run["articles_new"] or 0, 0, 0), StoreCosts(0, 0.0, 0.0, 0.0)
+        # Today's crawled pages would be the archive's newest articles, which its search
+        # samples: left in, they change what bench.scale measures next.
+        from pipelines.archive.schema import open_archive
+
+        db = open_archive(db_path)
+        try:
+            remove_articles_after(db, last_id_before)
+        finally:
+            db.close()
     else:
         sizes, writes = archive_sizes(db_path, workdir), store_costs(db_path, workdir)
     lines = report(args, site_seconds, refs, crawl, run, sizes, server, writes)

@@ -29,6 +29,7 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
+from bench import remove_articles_after
 from bench.scale_walk import Page, discover, page_kind, search_path
 
 OUT = Path(__file__).parent / "out"
@@ -139,21 +140,6 @@ async def run_pages(db_path: Path, repeat: int, per_kind: int) -> list[str]:
     return lines
 
 
-def _remove_articles_after(db, last_id: int) -> None:
-    """Delete the articles with ids above `last_id` and what refers to them."""
-    with db.atomic():
-        for table, column in (
-            ("similar_articles", "similar_id"),
-            ("similar_articles", "article_id"),
-            ("simhash_bands", "article_id"),
-            ("article_urls", "article_id"),
-            ("article_html", "article_id"),
-            ("article_versions", "article_id"),
-        ):
-            db.execute(f"delete from {table} where {column} > ?", [last_id])
-        db.execute("delete from articles where id > ?", [last_id])
-
-
 def count_times(db_path: Path, repeat: int) -> list[str]:
     """The search pages' totals and order (browse.search.search_total and search_order, what
     the search page and its JSON compute besides the page of results), timed per kind of
@@ -215,7 +201,7 @@ def write_rates(db_path: Path, count: int = 500) -> list[str]:
                     for item in items[start : start + 50]:
                         store_article(db, item, None, now)
                 elapsed += time.process_time() - started
-            _remove_articles_after(db, before)
+            remove_articles_after(db, before)
             return elapsed * 1000 / count
         finally:
             db.close()
