@@ -108,11 +108,16 @@ async def discover(
     """The home page, every local link on it, the search pages of `search_queries` (query-string
     parameters) and every local link on those, as Pages (each path once). A search page that
     fails on this first visit is added to `errors` ("path: HTTP status"): a cold archive can
-    fail where a warm one does not."""
+    fail where a warm one does not. So can the home page, which is asked for once more (its
+    links are the walk) before this raises RuntimeError."""
     found: dict[str, Page] = {"/": Page("home", "/")}
     status, html = await _get_html(client, "/")
     if status != 200:
-        raise RuntimeError(f"/: HTTP {status}")
+        if errors is not None:
+            errors.append(f"/: HTTP {status}")
+        status, html = await _get_html(client, "/")
+        if status != 200:
+            raise RuntimeError(f"/: HTTP {status} twice")
     for path in local_links(html, "/"):
         found.setdefault(path, Page(page_kind(path), path))
     for params in search_queries:
