@@ -224,14 +224,19 @@ def count_sql_for(
     )
 
 
+def dict_rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> list[dict]:
+    """Rows of `sql` with `params` on `conn`, as dicts keyed by column name."""
+    cursor = conn.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _run(db: Any, query: str, sql_for, params: dict[str, Any]) -> list[dict]:
     """Rows of the SQL that `sql_for(connection)` gives, with `params`."""
     conn, opened = _connect(db)
     register_functions(conn)
     try:
-        cursor = conn.execute(sql_for(conn), params)
-        columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return dict_rows(conn, sql_for(conn), params)
     except sqlite3.OperationalError as error:
         reason = describe_fts_error(str(error), fts_query(query))
         if reason is None:

@@ -45,7 +45,13 @@ from browse.queries import (
     SOURCES_SQL,
 )
 from browse.queries import canned_queries as archive_canned_queries
-from browse.search import describe_fts_error, fts_query, register_functions, snippet_html
+from browse.search import (
+    describe_fts_error,
+    dict_rows,
+    fts_query,
+    register_functions,
+    snippet_html,
+)
 from crawler.urls import readonly_sqlite_uri
 
 HERE = Path(__file__).parent
@@ -323,16 +329,11 @@ OVERVIEW_TIME_LIMIT_MS = 10_000
 def _home(datasette, database: str):
     async def overview() -> dict[str, Any]:
         def read(conn) -> tuple[list[dict], list[dict], list[dict]]:
-            def rows(sql: str, params: dict[str, str]) -> list[dict]:
-                cursor = conn.execute(sql, params)
-                names = [column[0] for column in cursor.description]
-                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
             with sqlite_timelimit(conn, OVERVIEW_TIME_LIMIT_MS):
                 return (
-                    rows(ARTICLES_PER_DAY_SQL, {"days": "60", "source": ""}),
-                    rows(NEWEST_DAY_SQL, {}),
-                    rows(SOURCES_SQL, {}),
+                    dict_rows(conn, ARTICLES_PER_DAY_SQL, {"days": "60", "source": ""}),
+                    dict_rows(conn, NEWEST_DAY_SQL, {}),
+                    dict_rows(conn, SOURCES_SQL, {}),
                 )
 
         per_day, newest, sources = await datasette.get_database(database).execute_fn(read)
