@@ -3,7 +3,9 @@ total and page through every match; copies of one story on several sources are o
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
 import re
 import sqlite3
 from html import unescape
@@ -309,6 +311,17 @@ def test_the_page_says_when_only_the_newest_matches_are_ranked_first(wide_archiv
     assert f"best match first among the {RANK_WINDOW:,} newest matches, then the others" in html
     data = get(make_datasette(wide_archive), "/archive/search.json?q=common").json()
     assert data["order"].startswith(f"best match first among the {RANK_WINDOW:,} newest")
+
+
+def test_a_bad_query_fails_once_on_the_page_with_no_error_left_unread(ds, caplog):
+    # The page's total is started beside its results: a query that is not valid fails in
+    # both, the page says why once, and the total's error is read, not logged by asyncio.
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    response = get(ds, "/archive/search?" + urlencode({"q": '"open harbour'}))
+    assert response.status_code == 400
+    assert response.text.count("Bad search query") == 1 and "double quote" in response.text
+    gc.collect()  # asyncio logs an unread task error when the task is collected
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
 
 
 def test_a_total_that_overruns_the_time_limit_says_so(archive):

@@ -24,7 +24,7 @@ import markupsafe
 import yaml
 from datasette import hookimpl
 from datasette.utils import sqlite_timelimit, tilde_decode
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import Request, Response
 
 from browse.chart import articles_per_day_svg
 from browse.plugin import search_api
@@ -513,10 +513,28 @@ async def search_json_route(datasette, request):
     )
 
 
+async def search_page_route(datasette, request):
+    """/<database>/search: datasette's page for the `search` canned query (or table), with an
+    archive's search total and order found out beside its results (search_api)."""
+    from datasette.views.table import TableView
+
+    # as datasette's own route gives it: no format is the HTML page
+    route = {"kwargs": {**request.url_vars, "format": None}}
+    request = Request(dict(request.scope, url_route=route), request.receive)
+    database = _request_database(datasette, request)
+    if is_archive(datasette, database):
+        search_api.start_search_facts(datasette, database, request)
+    return await TableView.as_view(datasette)(request, None)
+
+
 @hookimpl
 def register_routes():
-    # Before datasette's own routes: the search's JSON with its total and next page.
-    return [(r"/(?P<database>[^\/\.]+)/(?P<table>search)\.(?P<format>json)$", search_json_route)]
+    # Before datasette's own routes: the search's JSON with its total and next page, and the
+    # search page, whose total is started beside its results.
+    return [
+        (r"/(?P<database>[^\/\.]+)/(?P<table>search)\.(?P<format>json)$", search_json_route),
+        (r"/(?P<database>[^\/\.]+)/(?P<table>search)$", search_page_route),
+    ]
 
 
 def _request_database(datasette, request) -> str | None:
