@@ -121,6 +121,12 @@ def test_a_description_copied_from_the_first_paragraph_opens_the_body() -> None:
     assert not b.opens_the_body(tree(header + f"{more}</p></div>"), first)
     assert not b.opens_the_body(tree(f"<h2>{first}</h2>{more}</p>{more}</p>"), first)
     assert not b.opens_the_body(body, "Not on the page at all")
+    # The body's paragraphs split by <br> in one <p>: the first one still opens it.
+    text = "Work starts in spring and the first boats sail in four years, it said."
+    one_p = tree(f"<h1>Ferry</h1><div><p>{first}<br><br>{text}<br><br>{text}</p></div>")
+    assert b.opens_the_body(one_p, first)
+    # A standfirst followed by a few words in its <p> (a byline) is still a standfirst.
+    assert not b.opens_the_body(tree(f"<header><p>{first} By A. Writer</p></header>"), first)
 
 
 def test_headline_kicker_and_standfirst() -> None:

@@ -321,12 +321,17 @@ SUBSTANTIAL_WORDS = 10
 
 def opens_the_body(tree: HtmlElement, text: str) -> bool:
     """True when `text` is a <p> of the page followed, among its siblings, by paragraphs of
-    substance: the body's first paragraph, which a description may repeat, not a standfirst."""
+    substance, or the start of a <p> that goes on with more than SUBSTANTIAL_WORDS words (the
+    paragraphs of a body split by <br> in one <p>): the body's first paragraph, which a
+    description may repeat, not a standfirst."""
     key = words(text)
     if not key:
         return False
     for paragraph in tree.iter("p"):
-        if words(paragraph.text_content()) != key:
+        found = words(paragraph.text_content())
+        if found[: len(key)] == key and len(found) > len(key) + SUBSTANTIAL_WORDS:
+            return True
+        if found != key:
             continue
         after = 0
         for sibling in paragraph.itersiblings("p"):
