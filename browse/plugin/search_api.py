@@ -40,8 +40,7 @@ async def search_facts(datasette, database: str, args) -> tuple[Total | None, Or
     """The number of results of a search (exact, or estimated from a sample on searches of
     words found in most of a large archive: browse.search.search_total) and how they are
     ordered; (None, None) when finding out overran the SQL time limit (a query of many
-    prefixes, say). Raises SearchQueryError for a query that is not valid search syntax.
-    """
+    prefixes, say). Raises SearchQueryError for a query that is not valid search syntax."""
     filters = {name: args.get(name) or "" for name in SEARCH_PARAMS if name not in ("q", "sort")}
     query, sort = args.get("q") or "", args.get("sort") or ""
 
