@@ -16,7 +16,7 @@ concatenated held-out texts give the cross-validated figure of each set.
 
 Caches, in bench/out/features/ (keyed by set, tree rules, boilerplate.py and trafilatura's
 version): per page the lines of three fast passes (balanced, favor_precision, favor_recall) and
-of the shipped confirming pass (`passes.fast_passes`),
+of the shipped confirming pass (`passes.FastPasses`),
 the page's text length and metadata; and the full extraction of the pages the fast pass leaves
 under the largest threshold tried.
 """
@@ -135,7 +135,7 @@ def _fast_passes(page_set: PageSet, tree_rules: Sequence[str]) -> list[dict[str,
                 name: passes.run_pass(tree, {"fast": True, **options})
                 for name, options in FAST_PASSES.items()
             }
-            runs["confirming"] = passes.fast_passes(tree)[1].lines
+            runs["confirming"] = passes.FastPasses(tree).confirming().lines
             # A first line repeating a description has the description's words, so the flag
             # of each description is the flag of any line that repeats it.
             item["openers"] = [
@@ -204,7 +204,7 @@ def page_text(
     margin: float = passes.MARGIN_KEEP,
 ) -> str:
     """The text core.extract_text gives the page with these choices."""
-    lines = page.runs.get(fast_pass, [])
+    lines = fast = page.runs.get(fast_pass, [])
     if page.runs and not passes.needs_fallback(passes.kept_share(lines, page.page_chars), share):
         if passes.menu_share(lines) > menu:
             lines = page.runs["confirming"] or lines
@@ -214,7 +214,7 @@ def page_text(
         # (the cache holds the full extraction where the recall pass asks for it; another fast
         # pass asking elsewhere keeps its own lines: an approximation for the ablation only)
         lines = page.full or lines
-    if page.runs:
+    if page.runs and not passes.needs_fallback(passes.kept_share(fast, page.page_chars), share):
         lines = passes.trim_margins(lines, page.runs["confirming"], margin)
     if passes.prefers_structured_body(lines, page.structured, body_ratio):
         lines = page.structured

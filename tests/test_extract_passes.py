@@ -115,8 +115,8 @@ def test_a_call_to_action_below_the_story_is_cut_from_text_and_markdown() -> Non
     )
     tree = _pruned_html(html)
     passes.prune_page(tree)
-    recall, confirming = passes.fast_passes(tree)
-    assert cta in recall.lines and cta not in confirming.lines
+    fast = passes.FastPasses(tree)
+    assert cta in fast.recall.lines and cta not in fast.confirming().lines
     article = extract_article(html, "https://ledger.example/ferry")
     assert article is not None
     assert "meeting 6 of the year" in article["text"]

@@ -7,14 +7,14 @@ unusual markup). Here the fast pass runs first, with favor_recall; only when it 
 share of the page's text, the cheap sign of a missed container, the full extraction (fallback
 comparison included) runs on the same pruned page and replaces it. And when most of what the
 fast pass kept is short list items, the sign of menus swept up with a short article, the
-favor_precision pass replaces it. Then the chosen text loses its unconfirmed margins: the
-lines before the first and after the last line that the favor_precision pass also keeps (calls
-to action, author boxes, "related" teasers that a recall pass sweeps up at the edges of an
-article), unless that would cut more than MARGIN_KEEP of it. Last, when the page's own
-structured data (JSON-LD articleBody) holds several times the text of the chosen pass, the pass
-missed the body and the structured body replaces it. FALLBACK_SHARE, MENU_SHARE, MARGIN_KEEP and
-BODY_RATIO were chosen by cross-validation grouped by site on both dev sets
-(bench/extraction_cv.py).
+favor_precision pass replaces it. Then, on a page the fast pass kept, the chosen text loses its
+unconfirmed margins: the lines before the first and after the last line that the
+favor_precision pass also keeps (calls to action, author boxes, "related" teasers that a recall
+pass sweeps up at the edges of an article), unless that would cut more than MARGIN_KEEP of it.
+Last, when the page's own structured data (JSON-LD articleBody) holds several times the text of
+the chosen pass, the pass missed the body and the structured body replaces it. FALLBACK_SHARE,
+MENU_SHARE, MARGIN_KEEP and BODY_RATIO were chosen by cross-validation grouped by site on both
+dev sets (bench/extraction_cv.py).
 
 The fast and full passes call trafilatura's own steps (`trafilatura_sequence` and what it
 runs) rather than `bare_extraction`, which copies the page four times in fast mode where two
@@ -93,23 +93,34 @@ def prune_page(tree: HtmlElement) -> None:
         prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
 
 
-def fast_passes(tree: HtmlElement) -> tuple[Extraction, Extraction]:
-    """trafilatura's fast favor_recall extraction of a page pruned by `prune_page`, and its
-    fast favor_precision extraction of the same cleaned page (the confirming pass); the page
-    itself is left as it is."""
-    cleaned = convert_tags(tree_cleaning(copy(tree), FAST), FAST)
-    confirming = _extraction(*extract_content(copy(cleaned), PRECISE))
-    body, text = extract_content(cleaned, FAST)
-    if len(text) < FAST.min_extracted_size:  # trafilatura's rescue of a near-empty result
-        rescued, rescued_text, size = baseline(tree)
-        if size > len(text):
-            body, text = rescued, rescued_text
-    return _extraction(body, text), confirming
+class FastPasses:
+    """trafilatura's fast favor_recall extraction of a page pruned by `prune_page` (`recall`),
+    and on demand its fast favor_precision extraction of the same cleaned page (`confirming`,
+    the pass that confirms the recall pass's lines); the page itself is left as it is."""
+
+    def __init__(self, tree: HtmlElement) -> None:
+        cleaned = convert_tags(tree_cleaning(copy(tree), FAST), FAST)
+        self._cleaned: HtmlElement | None = copy(cleaned)  # extract_content consumes its tree
+        self._confirming: Extraction | None = None
+        body, text = extract_content(cleaned, FAST)
+        if len(text) < FAST.min_extracted_size:  # trafilatura's rescue of a near-empty result
+            rescued, rescued_text, size = baseline(tree)
+            if size > len(text):
+                body, text = rescued, rescued_text
+        self.recall = _extraction(body, text)
+
+    def confirming(self) -> Extraction:
+        """The favor_precision extraction (run once, on the first call)."""
+        if self._confirming is None and self._cleaned is not None:
+            self._confirming = _extraction(*extract_content(self._cleaned, PRECISE))
+            self._cleaned = None
+        assert self._confirming is not None
+        return self._confirming
 
 
 def fast_pass(tree: HtmlElement) -> Extraction:
     """trafilatura's fast favor_recall extraction of a page pruned by `prune_page`."""
-    return fast_passes(tree)[0]
+    return FastPasses(tree).recall
 
 
 def full_pass(tree: HtmlElement) -> Extraction:
@@ -194,16 +205,18 @@ def body_pass(
     `structured` is the page's JSON-LD articleBody as lines. Prunes `tree` (`prune_page`)."""
     chars = page_chars(tree)
     prune_page(tree)
-    chosen, confirming = fast_passes(tree)
+    fast = FastPasses(tree)
+    chosen, confirming = fast.recall, None
     if needs_fallback(kept_share(chosen.lines, chars)):
         other = full_pass(tree)
-    elif menu_share(chosen.lines) > MENU_SHARE:
-        other = confirming
     else:
-        other = chosen
+        confirming = fast.confirming()
+        other = confirming if menu_share(chosen.lines) > MENU_SHARE else chosen
     if other.lines:
         chosen = other
-    lines = trim_margins(chosen.lines, confirming.lines)
+    lines = chosen.lines
+    if confirming is not None:  # the full extraction's margins stay: no confirming pass there
+        lines = trim_margins(lines, confirming.lines)
     if structured and prefers_structured_body(lines, structured):
         return list(structured), None
     return lines, chosen.body
