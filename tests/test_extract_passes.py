@@ -73,7 +73,7 @@ BODY = [f"Paragraph {n} of the story, with enough words to be read as text." for
 
 def test_trim_margins_cuts_what_the_precision_pass_leaves_at_the_edges() -> None:
     lines = ["Subscribe to our newsletter", *BODY, "- About the author", "- Share this"]
-    assert passes.trim_margins(lines, BODY) == BODY
+    assert passes.trim_margins(lines, BODY, keep=0.5) == BODY
 
 
 def test_trim_margins_keeps_unconfirmed_lines_inside_the_body() -> None:
@@ -84,7 +84,7 @@ def test_trim_margins_keeps_unconfirmed_lines_inside_the_body() -> None:
 def test_trim_margins_compares_lines_without_list_and_heading_marks() -> None:
     confirming = ["Point one of the list", *BODY]
     lines = ["- Point one of the list", *BODY, "Related stories"]
-    assert passes.trim_margins(lines, confirming) == lines[:-1]
+    assert passes.trim_margins(lines, confirming, keep=0.5) == lines[:-1]
 
 
 def test_trim_margins_never_cuts_more_than_its_keep_share() -> None:

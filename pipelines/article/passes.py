@@ -10,7 +10,7 @@ fast pass kept is short list items, the sign of menus swept up with a short arti
 favor_precision pass replaces it. Then, on a page the fast pass kept, the chosen text loses its
 unconfirmed margins: the lines before the first and after the last line that the
 favor_precision pass also keeps (calls to action, author boxes, "related" teasers that a recall
-pass sweeps up at the edges of an article), unless that would cut more than MARGIN_KEEP of it.
+pass sweeps up at the edges of an article), unless that would leave less than MARGIN_KEEP of it.
 Last, when the page's own structured data (JSON-LD articleBody) holds several times the text of
 the chosen pass, the pass missed the body and the structured body replaces it. FALLBACK_SHARE,
 MENU_SHARE, MARGIN_KEEP and BODY_RATIO were chosen by cross-validation grouped by site on both
@@ -55,7 +55,7 @@ FALLBACK_SHARE = 0.4
 # More than this share of the fast pass's text is menu items: run the precision pass instead.
 MENU_SHARE = 0.4
 # Unconfirmed margins are cut only when at least this share of the text stays.
-MARGIN_KEEP = 0.5
+MARGIN_KEEP = 0.9
 # The page's JSON-LD articleBody holds this many times the pass's text: it replaces the pass.
 BODY_RATIO = 3.0
 # A list item of at most this many words is a menu entry, not a point of the article.
