@@ -234,10 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if dev:
         cv_texts, chosen = cv.cross_validate(cached, args.folds)
         overall = cv.best_thresholds(cached)
-        shipped = (passes.FALLBACK_SHARE, passes.MENU_SHARE, passes.MARGIN_KEEP, passes.BODY_RATIO)
+        shipped = (passes.FALLBACK_SHARE, passes.MENU_SHARE, passes.BODY_RATIO)
         print(
-            "(fallback share, menu share, margin keep, body ratio) chosen per fold, grouped by"
-            f" site: {chosen}"
+            f"(fallback share, menu share, body ratio) chosen per fold, grouped by site: {chosen}"
         )
         print(
             f"chosen on all dev pages: {overall}; shipped in pipelines/article/passes.py: {shipped}"

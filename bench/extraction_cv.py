@@ -3,8 +3,7 @@
 The extractor's choices are the rules of pipelines/article/boilerplate.py (tree rules before
 trafilatura, line rules after it), the fast pass's setting (favor_recall) and the threshold
 that sends a page to the full extraction (passes.FALLBACK_SHARE), or to the precision pass
-when menus dominate (passes.MENU_SHARE), how much of the text must stay for its unconfirmed
-margins to be cut (passes.MARGIN_KEEP), and how much longer the page's JSON-LD articleBody
+when menus dominate (passes.MENU_SHARE), and how much longer the page's JSON-LD articleBody
 must be to replace the passes' text (passes.BODY_RATIO). Here each dev page's text is
 rebuilt from cached trafilatura passes exactly as core.extract_text builds it, so a choice can
 be scored without rerunning trafilatura.
@@ -15,8 +14,7 @@ other folds (best mean F1 of the two dev sets) and applied to the fold's pages; 
 concatenated held-out texts give the cross-validated figure of each set.
 
 Caches, in bench/out/features/ (keyed by set, tree rules, boilerplate.py and trafilatura's
-version): per page the lines of three fast passes (balanced, favor_precision, favor_recall) and
-of the shipped confirming pass (`passes.FastPasses`),
+version): per page the lines of three fast passes (balanced, favor_precision, favor_recall),
 the page's text length and metadata; and the full extraction of the pages the fast pass leaves
 under the largest threshold tried.
 """
@@ -50,7 +48,6 @@ FAST_PASSES: dict[str, dict[str, Any]] = {
 }
 SHARES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)  # 0: never fall back
 MENU_SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # 1.0: never
-MARGIN_KEEPS = (0.3, 0.5, 0.7, 0.9, float("inf"))  # inf: never cut the margins
 BODY_RATIOS = (1.5, 2.0, 3.0, 4.0, float("inf"))  # inf: never
 
 
@@ -59,7 +56,7 @@ class CachedPage:
     id: str
     site: str
     truth: str
-    runs: dict[str, list[str]]  # fast pass name (or "confirming") -> lines
+    runs: dict[str, list[str]]  # fast pass name -> lines
     page_chars: int
     full: list[str] | None  # full extraction, where a threshold of SHARES[-1] asks for it
     titles: list[str]
@@ -135,7 +132,6 @@ def _fast_passes(page_set: PageSet, tree_rules: Sequence[str]) -> list[dict[str,
                 name: passes.run_pass(tree, {"fast": True, **options})
                 for name, options in FAST_PASSES.items()
             }
-            runs["confirming"] = passes.FastPasses(tree).confirming().lines
             # A first line repeating a description has the description's words, so the flag
             # of each description is the flag of any line that repeats it.
             item["openers"] = [
@@ -201,21 +197,18 @@ def page_text(
     line_rules: Iterable[str] = LINE_RULES,
     fast_pass: str = "recall",
     body_ratio: float = passes.BODY_RATIO,
-    margin: float = passes.MARGIN_KEEP,
 ) -> str:
     """The text core.extract_text gives the page with these choices."""
-    lines = fast = page.runs.get(fast_pass, [])
+    lines = page.runs.get(fast_pass, [])
     if page.runs and not passes.needs_fallback(passes.kept_share(lines, page.page_chars), share):
         if passes.menu_share(lines) > menu:
-            lines = page.runs["confirming"] or lines
+            lines = page.runs["precision"] or lines
     elif page.runs:
         if page.full is None and fast_pass == "recall":
             raise ValueError(f"{page.id}: no cached full extraction for share {share}")
         # (the cache holds the full extraction where the recall pass asks for it; another fast
         # pass asking elsewhere keeps its own lines: an approximation for the ablation only)
         lines = page.full or lines
-    if page.runs and not passes.needs_fallback(passes.kept_share(fast, page.page_chars), share):
-        lines = passes.trim_margins(lines, page.runs["confirming"], margin)
     if passes.prefers_structured_body(lines, page.structured, body_ratio):
         lines = page.structured
     return "\n".join(apply_line_rules(page, lines, line_rules))
@@ -240,54 +233,41 @@ def site_folds(sites: Sequence[str], folds: int) -> list[int]:
     return [int(hashlib.sha1(f"{SEED}:{s}".encode()).hexdigest(), 16) % folds for s in sites]
 
 
-# (fallback share, menu share, margin keep, body ratio)
-Thresholds = tuple[float, float, float, float]
-
-
-def texts_with(pages: Sequence[CachedPage], chosen: Thresholds, **choices: Any) -> list[str]:
-    """The text of each page with these thresholds and choices (see `page_text`)."""
-    share, menu, margin, ratio = chosen
-    return [page_text(p, share, menu, body_ratio=ratio, margin=margin, **choices) for p in pages]
+Thresholds = tuple[float, float, float]  # (fallback share, menu share, body ratio)
 
 
 def best_thresholds(
     sets: dict[str, list[CachedPage]],
     menu_grid: Sequence[float] = MENU_SHARES,
     ratio_grid: Sequence[float] = BODY_RATIOS,
-    margin_grid: Sequence[float] = MARGIN_KEEPS,
     **choices: Any,
 ) -> Thresholds:
-    """The thresholds (fallback share, menu share, margin keep, body ratio) with the best mean
-    F1 over the sets.
+    """The thresholds (fallback share, menu share, body ratio) with the best mean F1 over the
+    sets.
 
-    Chosen one after the other (the fallback share with the menu check, the margin cut and the
-    structured body off, then the menu share, then the margin keep, then the body ratio).
-    Fallback ties go to the cheaper choice (fewer pages sent to the full extraction); menu ties
-    to the value nearest the shipped prior (the dev sets have few menu-dominated pages, so the
-    check is mostly neutral there); margin and ratio ties to the larger value (fewer pages
-    whose text is cut or replaced).
+    Chosen one after the other (the fallback share with the menu check and the structured body
+    off, then the menu share, then the body ratio). Fallback ties go to the cheaper choice
+    (fewer pages sent to the full extraction); menu ties to the value nearest the shipped prior
+    (the dev sets have few menu-dominated pages, so the check is mostly neutral there); ratio
+    ties to the larger ratio (fewer pages whose extraction is replaced).
     """
 
-    def mean_f1(chosen: Thresholds) -> float:
-        scores = [
-            set_f1(pages, texts_with(pages, chosen, **choices))[2]
-            for pages in sets.values()
-            if pages
-        ]
+    def mean_f1(share: float, menu: float, ratio: float) -> float:
+        scores = []
+        for pages in sets.values():
+            if pages:
+                texts = [page_text(p, share, menu, body_ratio=ratio, **choices) for p in pages]
+                scores.append(set_f1(pages, texts)[2])
         return sum(scores) / len(scores)
 
     never = float("inf")
-    share = max(SHARES, key=lambda s: (round(mean_f1((s, 1.0, never, never)), 4), -s))
+    share = max(SHARES, key=lambda s: (round(mean_f1(s, 1.0, never), 4), -s))
     menu = max(
         menu_grid,
-        key=lambda m: (
-            round(mean_f1((share, m, never, never)), 4),
-            -abs(m - passes.MENU_SHARE),
-        ),
+        key=lambda m: (round(mean_f1(share, m, never), 4), -abs(m - passes.MENU_SHARE)),
     )
-    margin = max(margin_grid, key=lambda k: (round(mean_f1((share, menu, k, never)), 4), k))
-    ratio = max(ratio_grid, key=lambda r: (round(mean_f1((share, menu, margin, r)), 4), r))
-    return share, menu, margin, ratio
+    ratio = max(ratio_grid, key=lambda r: (round(mean_f1(share, menu, r), 4), r))
+    return share, menu, ratio
 
 
 def cross_validate(
@@ -295,7 +275,6 @@ def cross_validate(
     folds: int = 5,
     menu_grid: Sequence[float] = MENU_SHARES,
     ratio_grid: Sequence[float] = BODY_RATIOS,
-    margin_grid: Sequence[float] = MARGIN_KEEPS,
     **choices: Any,
 ) -> tuple[dict[str, list[str]], list[Thresholds]]:
     """Held-out texts of every dev page and the threshold each fold chose on the others."""
@@ -307,11 +286,10 @@ def cross_validate(
             name: [p for p, f in zip(pages, fold_of[name], strict=True) if f != fold]
             for name, pages in sets.items()
         }
-        best = best_thresholds(train, menu_grid, ratio_grid, margin_grid, **choices)
-        chosen.append(best)
+        share, menu, ratio = best_thresholds(train, menu_grid, ratio_grid, **choices)
+        chosen.append((share, menu, ratio))
         for name, pages in sets.items():
-            held_out = [i for i, f in enumerate(fold_of[name]) if f == fold]
-            found = texts_with([pages[i] for i in held_out], best, **choices)
-            for i, text in zip(held_out, found, strict=True):
-                texts[name][i] = text
+            for i, (page, f) in enumerate(zip(pages, fold_of[name], strict=True)):
+                if f == fold:
+                    texts[name][i] = page_text(page, share, menu, body_ratio=ratio, **choices)
     return texts, chosen

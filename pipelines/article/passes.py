@@ -7,21 +7,16 @@ unusual markup). Here the fast pass runs first, with favor_recall; only when it 
 share of the page's text, the cheap sign of a missed container, the full extraction (fallback
 comparison included) runs on the same pruned page and replaces it. And when most of what the
 fast pass kept is short list items, the sign of menus swept up with a short article, the
-favor_precision pass replaces it. Then, on a page the fast pass kept, the chosen text loses its
-unconfirmed margins: the lines before the first and after the last line that the
-favor_precision pass also keeps (calls to action, author boxes, "related" teasers that a recall
-pass sweeps up at the edges of an article), unless that would leave less than MARGIN_KEEP of it.
-Last, when the page's own structured data (JSON-LD articleBody) holds several times the text of
-the chosen pass, the pass missed the body and the structured body replaces it. FALLBACK_SHARE,
-MENU_SHARE, MARGIN_KEEP and BODY_RATIO were chosen by cross-validation grouped by site on both
-dev sets (bench/extraction_cv.py).
+favor_precision pass replaces it. Last, when the page's own structured data (JSON-LD
+articleBody) holds several times the text of the chosen pass, the pass missed the body and the
+structured body replaces it. FALLBACK_SHARE, MENU_SHARE and BODY_RATIO were chosen by
+cross-validation grouped by site on both dev sets (bench/extraction_cv.py).
 
 The fast and full passes call trafilatura's own steps (`trafilatura_sequence` and what it
 runs) rather than `bare_extraction`, which copies the page four times in fast mode where two
-are needed, and prunes it again for each pass; the favor_precision pass reads a copy of the
-page the recall pass cleaned, which costs about half of a pass of its own. They are internals
-of trafilatura 2.3.1, which pyproject.toml pins; tests/test_extract_passes.py checks that they
-give what `bare_extraction` gives, so an upgrade that changes them fails there.
+are needed, and prunes it again for each pass. They are internals of trafilatura 2.3.1, which
+pyproject.toml pins; tests/test_extract.py checks that both give what `bare_extraction` gives,
+so an upgrade that changes them fails there.
 """
 
 from __future__ import annotations
@@ -48,14 +43,11 @@ from pipelines.article.boilerplate import drop_element
 FAST = Extractor(output_format="python", fast=True, recall=True, comments=False)
 # The full extraction: trafilatura's default settings, its comparison included.
 FULL = Extractor(output_format="python", comments=False)
-# The confirming pass: favor_precision on the page the fast pass cleaned.
-PRECISE = Extractor(output_format="python", fast=True, precision=True, comments=False)
+PRECISE_OPTIONS: dict[str, Any] = {"fast": True, "favor_precision": True}
 # The fast pass kept less than this share of the page's text: run the full extraction.
 FALLBACK_SHARE = 0.4
 # More than this share of the fast pass's text is menu items: run the precision pass instead.
 MENU_SHARE = 0.4
-# Unconfirmed margins are cut only when at least this share of the text stays.
-MARGIN_KEEP = 0.9
 # The page's JSON-LD articleBody holds this many times the pass's text: it replaces the pass.
 BODY_RATIO = 3.0
 # A list item of at most this many words is a menu entry, not a point of the article.
@@ -93,34 +85,16 @@ def prune_page(tree: HtmlElement) -> None:
         prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
 
 
-class FastPasses:
-    """trafilatura's fast favor_recall extraction of a page pruned by `prune_page` (`recall`),
-    and on demand its fast favor_precision extraction of the same cleaned page (`confirming`,
-    the pass that confirms the recall pass's lines); the page itself is left as it is."""
-
-    def __init__(self, tree: HtmlElement) -> None:
-        cleaned = convert_tags(tree_cleaning(copy(tree), FAST), FAST)
-        self._cleaned: HtmlElement | None = copy(cleaned)  # extract_content consumes its tree
-        self._confirming: Extraction | None = None
-        body, text = extract_content(cleaned, FAST)
-        if len(text) < FAST.min_extracted_size:  # trafilatura's rescue of a near-empty result
-            rescued, rescued_text, size = baseline(tree)
-            if size > len(text):
-                body, text = rescued, rescued_text
-        self.recall = _extraction(body, text)
-
-    def confirming(self) -> Extraction:
-        """The favor_precision extraction (run once, on the first call)."""
-        if self._confirming is None and self._cleaned is not None:
-            self._confirming = _extraction(*extract_content(self._cleaned, PRECISE))
-            self._cleaned = None
-        assert self._confirming is not None
-        return self._confirming
-
-
 def fast_pass(tree: HtmlElement) -> Extraction:
-    """trafilatura's fast favor_recall extraction of a page pruned by `prune_page`."""
-    return FastPasses(tree).recall
+    """trafilatura's fast favor_recall extraction of a page pruned by `prune_page`; the page
+    itself is left as it is."""
+    cleaned = convert_tags(tree_cleaning(copy(tree), FAST), FAST)
+    body, text = extract_content(cleaned, FAST)
+    if len(text) < FAST.min_extracted_size:  # trafilatura's rescue of a near-empty result
+        rescued, rescued_text, size = baseline(tree)
+        if size > len(text):
+            body, text = rescued, rescued_text
+    return _extraction(body, text)
 
 
 def full_pass(tree: HtmlElement) -> Extraction:
@@ -137,6 +111,11 @@ def bare_pass(tree: HtmlElement, options: dict[str, Any]) -> Extraction:
     text = (doc.text if doc is not None else "") or ""
     lines = [stripped for line in text.splitlines() if (stripped := line.strip())]
     return Extraction(lines, doc.body if doc is not None and lines else None)
+
+
+def precise_pass(tree: HtmlElement) -> Extraction:
+    """trafilatura's fast favor_precision extraction."""
+    return bare_pass(tree, PRECISE_OPTIONS)
 
 
 def run_pass(tree: HtmlElement, options: dict[str, Any]) -> list[str]:
@@ -177,26 +156,6 @@ def prefers_structured_body(
     return bool(structured) and sum(map(len, structured)) >= ratio * sum(map(len, lines))
 
 
-def _bare(line: str) -> str:
-    return " ".join(line.lstrip("-#> ").split())
-
-
-def trim_margins(lines: list[str], confirming: list[str], keep: float = MARGIN_KEEP) -> list[str]:
-    """`lines` without the lines before the first and after the last one that `confirming`
-    (the favor_precision pass) also holds; unchanged when that would leave less than `keep` of
-    their text, or when `confirming` is empty."""
-    confirmed = {_bare(line) for line in confirming}
-    start, end = 0, len(lines)
-    while end > start and _bare(lines[end - 1]) not in confirmed:
-        end -= 1
-    while start < end and _bare(lines[start]) not in confirmed:
-        start += 1
-    trimmed = lines[start:end]
-    if not trimmed or sum(map(len, trimmed)) < keep * sum(map(len, lines)):
-        return lines
-    return trimmed
-
-
 def body_pass(
     tree: HtmlElement, structured: list[str] | None = None
 ) -> tuple[list[str], _Element | None]:
@@ -205,21 +164,18 @@ def body_pass(
     `structured` is the page's JSON-LD articleBody as lines. Prunes `tree` (`prune_page`)."""
     chars = page_chars(tree)
     prune_page(tree)
-    fast = FastPasses(tree)
-    chosen, confirming = fast.recall, None
+    chosen = fast_pass(tree)
     if needs_fallback(kept_share(chosen.lines, chars)):
         other = full_pass(tree)
+    elif menu_share(chosen.lines) > MENU_SHARE:
+        other = precise_pass(tree)
     else:
-        confirming = fast.confirming()
-        other = confirming if menu_share(chosen.lines) > MENU_SHARE else chosen
+        other = chosen
     if other.lines:
         chosen = other
-    lines = chosen.lines
-    if confirming is not None:  # the full extraction's margins stay: no confirming pass there
-        lines = trim_margins(lines, confirming.lines)
-    if structured and prefers_structured_body(lines, structured):
+    if structured and prefers_structured_body(chosen.lines, structured):
         return list(structured), None
-    return lines, chosen.body
+    return chosen.lines, chosen.body
 
 
 def body_lines(tree: HtmlElement) -> list[str]:
