@@ -15,8 +15,8 @@ cross-validation grouped by site on both dev sets (bench/extraction_cv.py).
 The fast and full passes call trafilatura's own steps (`trafilatura_sequence` and what it
 runs) rather than `bare_extraction`, which copies the page four times in fast mode where two
 are needed, and prunes it again for each pass. They are internals of trafilatura 2.3.1, which
-pyproject.toml pins; tests/test_extract.py checks that both give what `bare_extraction` gives,
-so an upgrade that changes them fails there.
+pyproject.toml pins; tests/test_extract_passes.py checks that both give what `bare_extraction`
+gives, so an upgrade that changes them fails there.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from pipelines.article.boilerplate import drop_element
 FAST = Extractor(output_format="python", fast=True, recall=True, comments=False)
 # The full extraction: trafilatura's default settings, its comparison included.
 FULL = Extractor(output_format="python", comments=False)
+# The menu check's pass: fast favor_precision.
 PRECISE_OPTIONS: dict[str, Any] = {"fast": True, "favor_precision": True}
 # The fast pass kept less than this share of the page's text: run the full extraction.
 FALLBACK_SHARE = 0.4
