@@ -115,6 +115,12 @@ def test_random_text(text: str) -> None:
     + [(0.375, "cut", 2068, ""), (0.0625, "cut", 236, ""), (0.0078125, "cut", 1, "")]
     + [(0.0, "repeat", 366, "")]
 )
+# Found by this test: two links of a headline ticker, set apart by a line break only, glued into
+# a word the page does not have ("HikeChampions") by jusText in the full extraction.
+@example(
+    edits=[(0.0, "cut", 1, ""), (0.0, "cut", 1, ""), (0.3556633682119335, "cut", 516, "")]
+    + [(0.0, "repeat", 95, ""), (0.3046875, "repeat", 2878, "")]
+)
 def test_mutated_seed_page(edits: list[tuple[float, str, int, str]]) -> None:
     html = SEED
     for where, operation, length, snippet in edits:

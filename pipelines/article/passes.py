@@ -98,10 +98,47 @@ def fast_pass(tree: HtmlElement) -> Extraction:
     return _extraction(body, text)
 
 
+def split_glued_words(body: _Element, page_text: str) -> int:
+    """Split each word of `body`'s text that the page lacks into two words the page has with
+    only whitespace between them (the first such cut), in place; returns how many words were
+    split. jusText, which the full extraction compares with, skips text that is only
+    whitespace, so `<a>Output Hike</a> <a>Champions League</a>` comes out of it as "Output
+    HikeChampions League"."""
+    vocabulary = set(_WORD.findall(page_text))
+    split = 0
+
+    def mend(match: re.Match[str]) -> str:
+        nonlocal split
+        word = match.group()
+        if word not in vocabulary:
+            for cut in range(1, len(word)):
+                first, second = word[:cut], word[cut:]
+                if (
+                    first in vocabulary
+                    and second in vocabulary
+                    and re.search(
+                        rf"(?<!\w){re.escape(first)}\s+{re.escape(second)}(?!\w)", page_text
+                    )
+                ):
+                    split += 1
+                    return f"{word[:cut]} {word[cut:]}"
+        return word
+
+    for elem in body.iter():
+        for attr in ("text", "tail"):
+            value = getattr(elem, attr)
+            if value and any(word not in vocabulary for word in _WORD.findall(value)):
+                setattr(elem, attr, _WORD.sub(mend, value))
+    return split
+
+
 def full_pass(tree: HtmlElement) -> Extraction:
     """trafilatura's full extraction in its default settings (its comparison with readability
-    and jusText included) of a page pruned by `prune_page`, which it may prune further."""
+    and jusText included) of a page pruned by `prune_page`, which it may prune further, with
+    the words jusText glued together split again (`split_glued_words`)."""
+    page_text = tree.text_content()
     body, text, _, _ = trafilatura_sequence(tree, FULL)
+    split_glued_words(body, page_text)
     return _extraction(body, text)
 
 
