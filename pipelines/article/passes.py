@@ -100,17 +100,19 @@ def fast_pass(tree: HtmlElement) -> Extraction:
 
 def split_glued_words(body: _Element, page_text: str) -> int:
     """Split each word of `body`'s text that the page lacks into two words the page has with
-    only whitespace between them (the first such cut), in place; returns how many words were
-    split. jusText, which the full extraction compares with, skips text that is only
-    whitespace, so `<a>Output Hike</a> <a>Champions League</a>` comes out of it as "Output
-    HikeChampions League"."""
+    only whitespace between them (the first such cut), in place; returns how many distinct
+    words were split. jusText, which the full extraction compares with, skips text that is
+    only whitespace, so `<a>Output Hike</a> <a>Champions League</a>` comes out of it as
+    "Output HikeChampions League"."""
     vocabulary = set(_WORD.findall(page_text))
-    split = 0
+    mended: dict[str, str] = {}  # a page repeats its words: each is looked at once
 
     def mend(match: re.Match[str]) -> str:
-        nonlocal split
         word = match.group()
-        if word not in vocabulary:
+        if word in vocabulary:
+            return word
+        if word not in mended:
+            mended[word] = word
             for cut in range(1, len(word)):
                 first, second = word[:cut], word[cut:]
                 if (
@@ -120,16 +122,16 @@ def split_glued_words(body: _Element, page_text: str) -> int:
                         rf"(?<!\w){re.escape(first)}\s+{re.escape(second)}(?!\w)", page_text
                     )
                 ):
-                    split += 1
-                    return f"{word[:cut]} {word[cut:]}"
-        return word
+                    mended[word] = f"{first} {second}"
+                    break
+        return mended[word]
 
     for elem in body.iter():
         for attr in ("text", "tail"):
             value = getattr(elem, attr)
             if value and any(word not in vocabulary for word in _WORD.findall(value)):
                 setattr(elem, attr, _WORD.sub(mend, value))
-    return split
+    return sum(fixed != word for word, fixed in mended.items())
 
 
 def full_pass(tree: HtmlElement) -> Extraction:
