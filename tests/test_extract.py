@@ -120,6 +120,18 @@ def test_a_page_that_opens_with_php_warnings_is_still_read() -> None:
     assert doc is not None and BODY[0][:40] in doc["text"] and "mysql" not in doc["text"]
 
 
+@pytest.mark.parametrize("end", ["</body></html>", "</BODY>\n</HTML >", "</html>"])
+def test_an_article_after_an_early_document_end_is_read(end: str) -> None:
+    # A theme whose header template closes the document: browsers still show what follows.
+    header = '<header><nav><a href="/">Home</a> <a href="/news">News</a></nav></header>'
+    html = page().replace("<article>", f"{header}{end}\n<article>", 1)
+    assert html.index(end) < html.index(BODY[0])
+    doc = extract_article(html, "https://news.example/2025/buses")
+    assert doc is not None
+    assert doc["text"].splitlines() == BODY
+    assert BODY[2] in doc["markdown"]
+
+
 # --- seed article -----------------------------------------------------------------------------
 
 

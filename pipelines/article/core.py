@@ -108,6 +108,7 @@ def _parsed(
 
 
 _LATE_HTML = re.compile(r"<(?:!doctype\s+)?html[\s>]", re.IGNORECASE)
+_DOCUMENT_END = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
 
 
 def parse_html(html: str | bytes, encoding: str | None = None) -> HtmlElement | None:
@@ -124,6 +125,7 @@ def parse_html(html: str | bytes, encoding: str | None = None) -> HtmlElement | 
     if "html" not in html[:50].lower() and (late := _LATE_HTML.search(html, 0, 8000)):
         html = html[late.start() :]  # a preamble before the page (PHP warnings) is not the page
     data = html.encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
+    data = _without_early_end(data)
     data = data.replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
     try:
         tree = document_fromstring(data, parser=HTML_PARSER)
@@ -135,6 +137,19 @@ def parse_html(html: str | bytes, encoding: str | None = None) -> HtmlElement | 
     if "html" not in html[:50].lower() and len(tree) < 2:
         return None
     return tree
+
+
+def _without_early_end(data: bytes) -> bytes:
+    """The page without its </body> and </html> tags.
+
+    A template that closes the document early (a theme's header ending in </body></html>,
+    the article after it) loses everything after it in libxml2, while browsers, which parse
+    by HTML5's rules, show it as part of the body; without the tags libxml2 does the same.
+    """
+    first = _DOCUMENT_END.search(data)  # one scan of the bytes; str.find six times costs more
+    if first is None:
+        return data
+    return data[: first.start()] + _DOCUMENT_END.sub(b"", data[first.start() :])
 
 
 def _decode(data: bytes, encoding: str | None) -> str:
