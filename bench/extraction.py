@@ -226,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bench import extraction_cv as cv
     from pipelines.article import passes
+    from pipelines.article.rescue import RESCUE_SHARE
 
     page_sets = {name: SETS[name]() for name in args.sets}
     cv_texts: dict[str, list[str]] = {}
@@ -234,9 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if dev:
         cv_texts, chosen = cv.cross_validate(cached, args.folds)
         overall = cv.best_thresholds(cached)
-        shipped = (passes.FALLBACK_SHARE, passes.MENU_SHARE, passes.BODY_RATIO)
+        shipped = (passes.FALLBACK_SHARE, passes.MENU_SHARE, passes.BODY_RATIO, RESCUE_SHARE)
         print(
-            f"(fallback share, menu share, body ratio) chosen per fold, grouped by site: {chosen}"
+            "(fallback share, menu share, body ratio, rescue share) chosen per fold, grouped by "
+            f"site: {chosen}"
         )
         print(
             f"chosen on all dev pages: {overall}; shipped in pipelines/article/passes.py: {shipped}"

@@ -1,7 +1,8 @@
 """``python -m bench.extraction --ablate``: each rule's effect on each set.
 
 For every tree rule (applied before trafilatura), every line rule (applied to its lines), the
-menu check, the structured body (JSON-LD articleBody), all passes but the fast one, and the fast
+menu check, the structured body (JSON-LD articleBody), the rescue of prose that the full
+extraction left behind, all passes but the fast one, and the fast
 pass's favor_recall, ours runs without it: on the dev
 sets cross-validated by site exactly as with it (the fallback threshold chosen fold by fold), on
 the multilingual set with the threshold chosen on all dev pages. The table prints F1 without
@@ -27,15 +28,21 @@ def _scores(
     tree_rules: Sequence[str] = cv.TREE_RULES,
     menu_grid: Sequence[float] = cv.MENU_SHARES,
     ratio_grid: Sequence[float] = cv.BODY_RATIOS,
+    rescue_grid: Sequence[float] = cv.RESCUE_SHARES,
     **choices: Any,
 ) -> dict[str, float]:
     cached = {name: cv.cached_pages(s, tree_rules) for name, s in dev.items()}
-    texts, _ = cv.cross_validate(cached, folds, menu_grid, ratio_grid, **choices)
+    texts, _ = cv.cross_validate(cached, folds, menu_grid, ratio_grid, rescue_grid, **choices)
     out = {name: cv.set_f1(cached[name], texts[name])[2] for name in dev}
     if multilingual is not None:
-        share, menu, ratio = cv.best_thresholds(cached, menu_grid, ratio_grid, **choices)
+        share, menu, ratio, saved = cv.best_thresholds(
+            cached, menu_grid, ratio_grid, rescue_grid, **choices
+        )
         pages = cv.cached_pages(multilingual, tree_rules)
-        ml_texts = [cv.page_text(p, share, menu, body_ratio=ratio, **choices) for p in pages]
+        ml_texts = [
+            cv.page_text(p, share, menu, body_ratio=ratio, rescue_share=saved, **choices)
+            for p in pages
+        ]
         counts = [snippet_counts(pg, t) for pg, t in zip(multilingual.pages, ml_texts, strict=True)]
         out["multilingual"] = snippet_scores(counts)[2]
     return out
@@ -63,6 +70,7 @@ def print_ablation(dev: dict[str, PageSet], multilingual: PageSet | None, folds:
     report("every other pass", _never(dev, multilingual))
     report("menu check", _scores(dev, multilingual, folds, menu_grid=(1.0,)))
     report("structured body", _scores(dev, multilingual, folds, ratio_grid=(float("inf"),)))
+    report("prose rescue", _scores(dev, multilingual, folds, rescue_grid=(float("inf"),)))
     report("favor_recall", _scores(dev, multilingual, folds, fast_pass="balanced"))
 
 
@@ -75,6 +83,7 @@ def _never(dev: dict[str, PageSet], multilingual: PageSet | None) -> dict[str, f
     out = {}
     for name, page_set in sets.items():
         pages = cv.cached_pages(page_set)
+        # (share 0 never falls back, so nothing is rescued either)
         texts = [cv.page_text(p, 0.0, 1.0, body_ratio=float("inf")) for p in pages]
         if page_set.metric == "shingles":
             out[name] = cv.set_f1(pages, texts)[2]

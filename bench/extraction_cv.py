@@ -3,10 +3,11 @@
 The extractor's choices are the rules of pipelines/article/boilerplate.py (tree rules before
 trafilatura, line rules after it), the fast pass's setting (favor_recall) and the threshold
 that sends a page to the full extraction (passes.FALLBACK_SHARE), or to the precision pass
-when menus dominate (passes.MENU_SHARE), and how much longer the page's JSON-LD articleBody
-must be to replace the passes' text (passes.BODY_RATIO). Here each dev page's text is
-rebuilt from cached trafilatura passes exactly as core.extract_text builds it, so a choice can
-be scored without rerunning trafilatura.
+when menus dominate (passes.MENU_SHARE), how much of the page's prose the full extraction
+must leave behind for its containers to be given back (rescue.RESCUE_SHARE), and how much
+longer the page's JSON-LD articleBody must be to replace the passes' text (passes.BODY_RATIO).
+Here each dev page's text is rebuilt from cached trafilatura passes exactly as
+core.extract_text builds it, so a choice can be scored without rerunning trafilatura.
 
 Grouped cross-validation: the sites of both dev sets, pooled, are dealt to K folds by a seeded
 hash, so a site's pages are never on both sides. For each fold the thresholds are chosen on the
@@ -16,7 +17,7 @@ concatenated held-out texts give the cross-validated figure of each set.
 Caches, in bench/out/features/ (keyed by set, tree rules, boilerplate.py and trafilatura's
 version): per page the lines of three fast passes (balanced, favor_precision, favor_recall),
 the page's text length and metadata; and the full extraction of the pages the fast pass leaves
-under the largest threshold tried.
+under the largest threshold tried, with what it missed of their prose and the rescued pass.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.extraction_data import REPO_ROOT, PageSet, aggregate, page_score
-from pipelines.article import boilerplate, core, passes
+from pipelines.article import boilerplate, core, passes, rescue
 from pipelines.article import metadata as meta
 from pipelines.article.core import parse_html
 
@@ -49,6 +50,7 @@ FAST_PASSES: dict[str, dict[str, Any]] = {
 SHARES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)  # 0: never fall back
 MENU_SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # 1.0: never
 BODY_RATIOS = (1.5, 2.0, 3.0, 4.0, float("inf"))  # inf: never
+RESCUE_SHARES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, float("inf"))  # inf: never
 
 
 @dataclass
@@ -64,6 +66,8 @@ class CachedPage:
     urls: list[str]
     body_openers: list[str]  # the descriptions that open the body (boilerplate.opens_the_body)
     structured: list[str]  # the JSON-LD articleBody as lines (metadata.structured_body)
+    # where `full` is: (prose chars the chosen lines missed, prose chars, rescued lines or None)
+    rescue: tuple[int, int, list[str] | None] | None = None
 
 
 def prune(tree: Any, tree_rules: Iterable[str]) -> None:
@@ -101,7 +105,7 @@ def _key(page_set: PageSet, tree_rules: Sequence[str]) -> str:
     import trafilatura
 
     # The rules, the parser and the passes: any change to them recomputes the cache.
-    code = b"".join(Path(m.__file__).read_bytes() for m in (boilerplate, passes, core))
+    code = b"".join(Path(m.__file__).read_bytes() for m in (boilerplate, passes, core, rescue))
     code += json.dumps(FAST_PASSES).encode()
     code += trafilatura.__version__.encode() + ",".join(sorted(tree_rules)).encode()
     return f"{page_set.name}-{hashlib.sha1(code).hexdigest()[:12]}"
@@ -146,7 +150,7 @@ def _fast_passes(page_set: PageSet, tree_rules: Sequence[str]) -> list[dict[str,
 
 def _full_passes(
     page_set: PageSet, tree_rules: Sequence[str], items: Sequence[dict[str, Any]]
-) -> dict[str, list[str]]:
+) -> dict[str, list[Any]]:
     path = CACHE / f"{_key(page_set, tree_rules)}-full.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
@@ -160,7 +164,11 @@ def _full_passes(
             tree = parse_html(page.html)
             prune(tree, tree_rules)
             passes.prune_page(tree)
-            out[page.id] = passes.full_pass(tree).lines
+            full = passes.full_pass(tree)
+            chosen = full if full.lines else passes.fast_pass(tree)  # as body_pass chooses
+            found = passes.rescue_pass(tree, chosen, share=0.0)  # rescued at any share
+            rescued = found.extraction.lines if found.extraction else None
+            out[page.id] = [full.lines, [found.missed_chars, found.total_chars, rescued]]
     path.write_text(json.dumps(out), encoding="utf-8")
     return out
 
@@ -172,6 +180,7 @@ def cached_pages(page_set: PageSet, tree_rules: Sequence[str] = TREE_RULES) -> l
     out = []
     for page, item in zip(page_set.pages, items, strict=True):
         signals = item.get("signals") or {"runs": {}, "page_chars": 0}
+        full_lines, found = full.get(page.id) or (None, None)
         out.append(
             CachedPage(
                 page.id,
@@ -179,12 +188,13 @@ def cached_pages(page_set: PageSet, tree_rules: Sequence[str] = TREE_RULES) -> l
                 page.truth,
                 signals["runs"],
                 signals["page_chars"],
-                full.get(page.id),
+                full_lines,
                 item["titles"],
                 item["descriptions"],
                 item["urls"],
                 item["openers"],
                 item["structured"],
+                tuple(found) if found else None,
             )  # fmt: skip
         )
     return out
@@ -197,6 +207,7 @@ def page_text(
     line_rules: Iterable[str] = LINE_RULES,
     fast_pass: str = "recall",
     body_ratio: float = passes.BODY_RATIO,
+    rescue_share: float = rescue.RESCUE_SHARE,
 ) -> str:
     """The text core.extract_text gives the page with these choices."""
     lines = page.runs.get(fast_pass, [])
@@ -209,6 +220,10 @@ def page_text(
         # (the cache holds the full extraction where the recall pass asks for it; another fast
         # pass asking elsewhere keeps its own lines: an approximation for the ablation only)
         lines = page.full or lines
+        if page.rescue and fast_pass == "recall":
+            missed_chars, total_chars, rescued = page.rescue
+            if rescued and rescue.needs_rescue(missed_chars, total_chars, rescue_share):
+                lines = rescued
     if passes.prefers_structured_body(lines, page.structured, body_ratio):
         lines = page.structured
     return "\n".join(apply_line_rules(page, lines, line_rules))
@@ -233,41 +248,51 @@ def site_folds(sites: Sequence[str], folds: int) -> list[int]:
     return [int(hashlib.sha1(f"{SEED}:{s}".encode()).hexdigest(), 16) % folds for s in sites]
 
 
-Thresholds = tuple[float, float, float]  # (fallback share, menu share, body ratio)
+Thresholds = tuple[float, float, float, float]  # (fallback, menu share, body ratio, rescue)
 
 
 def best_thresholds(
     sets: dict[str, list[CachedPage]],
     menu_grid: Sequence[float] = MENU_SHARES,
     ratio_grid: Sequence[float] = BODY_RATIOS,
+    rescue_grid: Sequence[float] = RESCUE_SHARES,
     **choices: Any,
 ) -> Thresholds:
-    """The thresholds (fallback share, menu share, body ratio) with the best mean F1 over the
-    sets.
+    """The thresholds (fallback share, menu share, body ratio, rescue share) with the best mean
+    F1 over the sets.
 
-    Chosen one after the other (the fallback share with the menu check and the structured body
-    off, then the menu share, then the body ratio). Fallback ties go to the cheaper choice
-    (fewer pages sent to the full extraction); menu ties to the value nearest the shipped prior
-    (the dev sets have few menu-dominated pages, so the check is mostly neutral there); ratio
-    ties to the larger ratio (fewer pages whose extraction is replaced).
+    Chosen one after the other (the fallback share with the rescue, the menu check and the
+    structured body off, then the rescue share, the menu share, the body ratio). Fallback ties
+    go to the cheaper choice (fewer pages sent to the full extraction); rescue ties to the
+    larger share (fewer pages rescued); menu ties to the value nearest the shipped prior (the
+    dev sets have few menu-dominated pages, so the check is mostly neutral there); ratio ties
+    too (25 WCXB and 10 ScrapingHub pages have a structured body, and once the rescue gives
+    back what the passes missed, no dev page's text depends on the ratio).
     """
 
-    def mean_f1(share: float, menu: float, ratio: float) -> float:
+    def mean_f1(share: float, menu: float, ratio: float, saved: float) -> float:
         scores = []
         for pages in sets.values():
             if pages:
-                texts = [page_text(p, share, menu, body_ratio=ratio, **choices) for p in pages]
+                texts = [
+                    page_text(p, share, menu, body_ratio=ratio, rescue_share=saved, **choices)
+                    for p in pages
+                ]
                 scores.append(set_f1(pages, texts)[2])
         return sum(scores) / len(scores)
 
     never = float("inf")
-    share = max(SHARES, key=lambda s: (round(mean_f1(s, 1.0, never), 4), -s))
+    share = max(SHARES, key=lambda s: (round(mean_f1(s, 1.0, never, never), 4), -s))
+    saved = max(rescue_grid, key=lambda r: (round(mean_f1(share, 1.0, never, r), 4), r))
     menu = max(
         menu_grid,
-        key=lambda m: (round(mean_f1(share, m, never), 4), -abs(m - passes.MENU_SHARE)),
+        key=lambda m: (round(mean_f1(share, m, never, saved), 4), -abs(m - passes.MENU_SHARE)),
     )
-    ratio = max(ratio_grid, key=lambda r: (round(mean_f1(share, menu, r), 4), r))
-    return share, menu, ratio
+    ratio = max(
+        ratio_grid,
+        key=lambda r: (round(mean_f1(share, menu, r, saved), 4), -abs(r - passes.BODY_RATIO)),
+    )
+    return share, menu, ratio, saved
 
 
 def cross_validate(
@@ -275,6 +300,7 @@ def cross_validate(
     folds: int = 5,
     menu_grid: Sequence[float] = MENU_SHARES,
     ratio_grid: Sequence[float] = BODY_RATIOS,
+    rescue_grid: Sequence[float] = RESCUE_SHARES,
     **choices: Any,
 ) -> tuple[dict[str, list[str]], list[Thresholds]]:
     """Held-out texts of every dev page and the threshold each fold chose on the others."""
@@ -286,10 +312,14 @@ def cross_validate(
             name: [p for p, f in zip(pages, fold_of[name], strict=True) if f != fold]
             for name, pages in sets.items()
         }
-        share, menu, ratio = best_thresholds(train, menu_grid, ratio_grid, **choices)
-        chosen.append((share, menu, ratio))
+        share, menu, ratio, saved = best_thresholds(
+            train, menu_grid, ratio_grid, rescue_grid, **choices
+        )
+        chosen.append((share, menu, ratio, saved))
         for name, pages in sets.items():
             for i, (page, f) in enumerate(zip(pages, fold_of[name], strict=True)):
                 if f == fold:
-                    texts[name][i] = page_text(page, share, menu, body_ratio=ratio, **choices)
+                    texts[name][i] = page_text(
+                        page, share, menu, body_ratio=ratio, rescue_share=saved, **choices
+                    )
     return texts, chosen

@@ -7,9 +7,11 @@ unusual markup). Here the fast pass runs first, with favor_recall; only when it 
 share of the page's text, the cheap sign of a missed container, the full extraction (fallback
 comparison included) runs on the same pruned page and replaces it. And when most of what the
 fast pass kept is short list items, the sign of menus swept up with a short article, the
-favor_precision pass replaces it. Last, when the page's own structured data (JSON-LD
-articleBody) holds several times the text of the chosen pass, the pass missed the body and the
-structured body replaces it. FALLBACK_SHARE, MENU_SHARE and BODY_RATIO were chosen by
+favor_precision pass replaces it. When the full extraction, too, left most of the page's
+prose behind, the elements that trafilatura's class rules dropped around it are given back
+(`rescue`). Last, when the page's own structured data (JSON-LD articleBody) holds several
+times the text of the chosen pass, the pass missed the body and the structured body replaces
+it. FALLBACK_SHARE, MENU_SHARE, BODY_RATIO and rescue.RESCUE_SHARE were chosen by
 cross-validation grouped by site on both dev sets (bench/extraction_cv.py).
 
 The fast and full passes call trafilatura's own steps (`trafilatura_sequence` and what it
@@ -37,6 +39,7 @@ from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
+from pipelines.article import rescue
 from pipelines.article.boilerplate import drop_element
 
 # The fast pass: favor_recall, no comparison, no comments.
@@ -196,6 +199,33 @@ def prefers_structured_body(
     return bool(structured) and sum(map(len, structured)) >= ratio * sum(map(len, lines))
 
 
+@dataclass
+class Rescue:
+    """What a pass left of the page's prose (`rescue`), and the pass run again without the
+    class and id around what it missed, when that one keeps more of it (else None)."""
+
+    missed_chars: int
+    total_chars: int
+    extraction: Extraction | None
+
+
+def rescue_pass(
+    tree: HtmlElement, chosen: Extraction, share: float = rescue.RESCUE_SHARE
+) -> Rescue:
+    """Measure what `chosen` missed of the prose of `tree` (pruned, as the pass saw it) and,
+    when that `rescue.needs_rescue`, run the fast pass again with the class and id of the
+    elements around the missed paragraphs removed (in place)."""
+    paragraphs = rescue.prose_paragraphs(tree)
+    left = rescue.missed(paragraphs, chosen.lines)
+    result = Rescue(rescue.chars(left), rescue.chars(paragraphs), None)
+    if rescue.needs_rescue(result.missed_chars, result.total_chars, share):
+        rescue.unclass_containers(left)
+        again = fast_pass(tree)
+        if len(rescue.missed(paragraphs, again.lines)) < len(left):
+            result.extraction = again
+    return result
+
+
 def body_pass(
     tree: HtmlElement, structured: list[str] | None = None
 ) -> tuple[list[str], _Element | None]:
@@ -205,7 +235,8 @@ def body_pass(
     chars = page_chars(tree)
     prune_page(tree)
     chosen = fast_pass(tree)
-    if needs_fallback(kept_share(chosen.lines, chars)):
+    fell_back = needs_fallback(kept_share(chosen.lines, chars))
+    if fell_back:
         other = full_pass(tree)
     elif menu_share(chosen.lines) > MENU_SHARE:
         other = precise_pass(tree)
@@ -213,6 +244,8 @@ def body_pass(
         other = chosen
     if other.lines:
         chosen = other
+    if fell_back and (rescued := rescue_pass(tree, chosen).extraction) is not None:
+        chosen = rescued
     if structured and prefers_structured_body(chosen.lines, structured):
         return list(structured), None
     return chosen.lines, chosen.body
