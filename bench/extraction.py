@@ -241,7 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"site: {chosen}"
         )
         print(
-            f"chosen on all dev pages: {overall}; shipped in pipelines/article/passes.py: {shipped}"
+            f"chosen on all dev pages: {overall}; shipped in pipelines/article/passes.py and "
+            f"rescue.py: {shipped}"
         )
         if overall != shipped:
             print("  WARNING: the shipped thresholds are not the cross-validated choice")
