@@ -59,6 +59,7 @@ def missed(paragraphs: Sequence[Paragraph], lines: Iterable[str]) -> list[Paragr
 
 
 def chars(paragraphs: Iterable[Paragraph]) -> int:
+    """Characters of these paragraphs' text."""
     return sum(len(p.text) for p in paragraphs)
 
 
